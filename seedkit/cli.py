@@ -1,0 +1,381 @@
+"""The ``seedkit`` command: parse options, call the library, render what it returns.
+
+No logic lives here that a Python caller would need; every command maps onto one function of
+:mod:`seedkit`. Errors seedkit understands become one screen on stderr and an exit code (1: the
+seed or migration failed and was rolled back; 2: bad usage, bad recipe, refused target).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+import seedkit
+from seedkit.config import URL_ENV_VARS, Settings, load_settings
+from seedkit.errors import SeedkitError, TargetRefused
+from seedkit.report import RunReport
+from seedkit.safety import mask_text, mask_url
+from seedkit.writers import WRITERS
+
+app = typer.Typer(
+    help="Fill sandbox, demo and staging databases with realistic, related, deterministic data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    Optional[str],
+    typer.Option(
+        "--database-url",
+        help="Target database (default: $SEEDKIT_DATABASE_URL, $DATABASE_URL, sqlite:///seedkit.db).",
+        show_default=False,
+    ),
+]
+RecipesDir = Annotated[Optional[Path], typer.Option("--recipes", help="Folder of recipe modules (default: ./recipes).")]
+AlembicConfig = Annotated[
+    Optional[Path],
+    typer.Option("--alembic-config", help="alembic.ini or migrations folder (default: ./alembic.ini, ./migrations)."),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice; same seed, same data.")]
+Scale = Annotated[float, typer.Option("--scale", help="Multiply every batch size by this factor.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+Wait = Annotated[
+    float, typer.Option("--wait", metavar="SECONDS", help="Retry connecting with backoff for up to this long.")
+]
+NoWaitLock = Annotated[
+    bool, typer.Option("--no-wait-lock", help="Fail at once if another seedkit run holds the target.")
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _settings(database_url: str | None, recipes: Path | None, alembic_config: Path | None) -> Settings:
+    return load_settings(database_url=database_url, recipes_dir=recipes, alembic_config=alembic_config)
+
+
+@contextmanager
+def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
+    """Turn failures into one masked message and the documented exit code."""
+    secrets = _passwords(database_url)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    except SeedkitError as exc:
+        if debug:
+            err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
+        err.print(f"[bold red]Error:[/] {mask_text(str(exc), secrets)}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("[bold red]Interrupted:[/] nothing was written (the transaction was rolled back).")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if debug:
+            err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
+        message = mask_text(f"{type(exc).__name__}: {exc}".strip().splitlines()[0], secrets)
+        err.print(f"[bold red]Failed:[/] {message}", highlight=False)
+        err.print("Nothing was written (the transaction was rolled back). Use --debug for the traceback.")
+        raise typer.Exit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """``docker stop`` sends SIGTERM: roll back like Ctrl-C instead of dying mid-transaction."""
+    raise KeyboardInterrupt
+
+
+def _passwords(database_url: str | None) -> tuple[str, ...]:
+    """Passwords of every URL this command may see, to scrub from any text we print."""
+    found = []
+    for raw in (database_url, *(os.environ.get(v) for v in URL_ENV_VARS)):
+        try:
+            password = make_url(raw).password if raw else None
+        except ArgumentError:
+            continue
+        if password:
+            found.append(str(password))
+    return tuple(found)
+
+
+def _confirm(settings: Settings, action: str, yes: bool) -> None:
+    target = mask_url(settings.database_url)
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise TargetRefused(f"Refusing to {action} {target} without confirmation: pass --yes (no terminal to ask).")
+    if not typer.confirm(f"This will {action} {target}. Continue?", default=False, err=True):
+        raise TargetRefused("Cancelled; nothing was changed.")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"))
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total, rate="")
+            task = bar.tasks[tasks[step]]
+            rate = f"{done / task.elapsed:,.0f} rows/s" if task.elapsed else ""
+            bar.update(tasks[step], completed=done, total=total, rate=rate)
+
+        yield update
+
+
+def _retry_line(attempt: int, delay: float, reason: str) -> None:
+    err.print(
+        f"waiting for the database (attempt {attempt} failed: {reason}); retrying in {delay:.1f}s", highlight=False
+    )
+
+
+def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(report.to_json()))
+        return
+    if quiet:
+        return
+    if report.status == "skipped":
+        rows = ", ".join(f"{t}: {n}" for t, n in report.existing.items())
+        out.print(f"[yellow]Skipped:[/] {report.target} already holds data ({rows}); --if-empty left it as it is.")
+        return
+    table = Table(title=f"seedkit run {report.recipe} --seed {report.seed}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("written by")
+    for name, rows in report.tables.items():
+        table.add_row(name, f"{rows:,}", report.paths.get(name, ""))
+    table.add_section()
+    table.add_row("total", f"{report.total_rows:,}", "")
+    out.print(table)
+    out.print(
+        f"recipe [bold]{report.recipe}[/]  seed [bold]{report.seed}[/]  scale {report.scale:g}  "
+        f"target {report.target}\n{report.seconds:.2f}s, {report.rows_per_second:,.0f} rows/s, "
+        f"fingerprint {report.fingerprint}",
+        highlight=False,
+    )
+    if report.previous_fingerprint:
+        out.print(
+            f"[yellow]Note:[/] an earlier run of {report.recipe} with the same seed and scale produced "
+            f"fingerprint {report.previous_fingerprint}; the data differs now (a Faker upgrade or an edited recipe?)."
+        )
+
+
+@app.command()
+def run(
+    recipe: Annotated[str, typer.Argument(help="Recipe name (a module in the recipes folder).")],
+    seed: Seed = 0,
+    scale: Scale = 1.0,
+    now: Annotated[
+        Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-01-01T12:00:00Z).")
+    ] = None,
+    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Migrate to head first.")] = True,
+    append: Annotated[bool, typer.Option("--append", help="Add rows even if the tables hold some.")] = False,
+    truncate: Annotated[bool, typer.Option("--truncate", help="Delete the recipe tables' rows first.")] = False,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Seed only if the recipe's tables are empty.")] = False,
+    writer: Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")] = "auto",
+    yes: Yes = False,
+    wait: Wait = 0,
+    no_wait_lock: NoWaitLock = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+    recipes: RecipesDir = None,
+    alembic_config: AlembicConfig = None,
+    debug: Debug = False,
+) -> None:
+    """Migrate, seed RECIPE in one transaction, and report the rows created per table."""
+    if sum((append, truncate, if_empty)) > 1:
+        err.print("[bold red]Error:[/] --append, --truncate and --if-empty exclude each other.")
+        raise typer.Exit(2)
+    mode = "append" if append else "truncate" if truncate else "if_empty" if if_empty else "refuse"
+    with _errors(debug, database_url):
+        settings = _settings(database_url, recipes, alembic_config)
+        if truncate:
+            _confirm(settings, "delete the recipe's rows in", yes)
+        with _progress(not quiet and not as_json) as progress:
+            report = seedkit.run(
+                recipe,
+                settings=settings,
+                seed=seed,
+                scale=scale,
+                now=now,
+                migrate=migrate,
+                mode=mode,
+                writer=writer,
+                wait=wait,
+                wait_lock=not no_wait_lock,
+                progress=progress,
+                on_retry=_retry_line,
+            )
+    _render_run(report, as_json, quiet)
+
+
+@app.command()
+def reset(
+    recipe: Annotated[str, typer.Argument(help="Recipe to seed after the wipe.")],
+    seed: Seed = 0,
+    scale: Scale = 1.0,
+    now: Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601.")] = None,
+    writer: Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")] = "auto",
+    yes: Yes = False,
+    wait: Wait = 0,
+    no_wait_lock: NoWaitLock = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+    recipes: RecipesDir = None,
+    alembic_config: AlembicConfig = None,
+    debug: Debug = False,
+) -> None:
+    """Wipe the target (downgrade to base), migrate and seed RECIPE, all in one transaction."""
+    with _errors(debug, database_url):
+        settings = _settings(database_url, recipes, alembic_config)
+        seedkit.runner.check_writable(seedkit.runner.parse_url(settings.database_url), settings.protected)
+        _confirm(settings, "wipe every table the migrations made in", yes)
+        with _progress(not quiet and not as_json) as progress:
+            report = seedkit.reset(
+                recipe,
+                settings=settings,
+                seed=seed,
+                scale=scale,
+                now=now,
+                writer=writer,
+                wait=wait,
+                wait_lock=not no_wait_lock,
+                progress=progress,
+                on_retry=_retry_line,
+            )
+    _render_run(report, as_json, quiet)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision; 'base' or '-N' downgrade.")] = "head",
+    wait: Wait = 0,
+    database_url: DatabaseUrl = None,
+    alembic_config: AlembicConfig = None,
+    debug: Debug = False,
+) -> None:
+    """Run the Alembic migrations up (or down) to REVISION."""
+    with _errors(debug, database_url):
+        settings = _settings(database_url, None, alembic_config)
+        reached = seedkit.migrate(settings, revision, wait=wait)
+    out.print(f"{mask_url(settings.database_url)} is at revision {reached or 'base'}", highlight=False)
+
+
+@app.command("list")
+def list_(recipes: RecipesDir = None, as_json: AsJson = False, debug: Debug = False) -> None:
+    """List the recipes in the recipes folder, with their descriptions."""
+    with _errors(debug):
+        settings = _settings(None, recipes, None)
+        found = seedkit.list_recipes(settings.recipes_dir)
+    if as_json:
+        out.print_json(json.dumps([{"name": r.name, "description": r.description, "path": str(r.path)} for r in found]))
+        return
+    table = Table("recipe", "description")
+    for info in found:
+        table.add_row(info.name, info.description)
+    out.print(table)
+
+
+@app.command()
+def plan(
+    recipe: Annotated[str, typer.Argument(help="Recipe name.")],
+    scale: Scale = 1.0,
+    recipes: RecipesDir = None,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Show RECIPE's steps in the order they run and the rows to expect; touches no database."""
+    with _errors(debug):
+        settings = _settings(None, recipes, None)
+        result = seedkit.plan(recipe, settings=settings, scale=scale)
+    if as_json:
+        out.print_json(json.dumps(result.to_json()))
+        return
+    table = Table("#", "step", "table", "size", "expected rows", "after", title=f"plan for {result.recipe}")
+    for number, step in enumerate(result.steps, 1):
+        table.add_row(
+            str(number), step.name, step.table, step.size, f"{step.expected:,.0f}", ", ".join(step.depends_on)
+        )
+    out.print(table)
+    out.print(f"about {result.expected_rows:,.0f} rows at scale {result.scale:g}")
+
+
+@app.command()
+def fingerprint(
+    as_json: AsJson = False,
+    wait: Wait = 0,
+    database_url: DatabaseUrl = None,
+    debug: Debug = False,
+) -> None:
+    """Row count and content hash per table, plus one overall hash."""
+    with _errors(debug, database_url):
+        settings = _settings(database_url, None, None)
+        result = seedkit.fingerprint(settings, wait=wait)
+    if as_json:
+        out.print_json(json.dumps(result.to_json()))
+        return
+    table = Table("table", "rows", "hash")
+    for name, fp in result.tables.items():
+        table.add_row(name, f"{fp.rows:,}", fp.hash)
+    out.print(table)
+    out.print(f"overall {result.overall}", highlight=False)
+
+
+@app.command()
+def status(
+    as_json: AsJson = False,
+    wait: Wait = 0,
+    database_url: DatabaseUrl = None,
+    debug: Debug = False,
+) -> None:
+    """What the target holds: migration revision, rows per table, and the last seed run."""
+    with _errors(debug, database_url):
+        settings = _settings(database_url, None, None)
+        result = seedkit.status(settings, wait=wait)
+    if as_json:
+        out.print_json(json.dumps(result.to_json()))
+        return
+    out.print(f"target {result.target}, revision {result.revision or 'none'}", highlight=False)
+    table = Table("table", "rows")
+    for name, rows in result.tables.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    last = result.last_run
+    if last is None:
+        out.print("No seedkit run is recorded in this database.")
+    else:
+        out.print(
+            f"last seeded {last.finished_at} by seedkit {last.seedkit_version} (Faker {last.faker_version}): "
+            f"recipe {last.recipe}, seed {last.seed}, scale {last.scale:g}, {last.rows:,} rows, "
+            f"fingerprint {last.fingerprint}",
+            highlight=False,
+        )
+
+
+def main() -> None:
+    app()

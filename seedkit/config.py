@@ -1,0 +1,93 @@
+"""Where seedkit finds its target, recipes and migrations.
+
+Precedence, highest first: explicit arguments (CLI flags), environment variables,
+``[tool.seedkit]`` in the working directory's ``pyproject.toml``, built-in defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seedkit.errors import UsageError
+
+DEFAULT_DATABASE_URL = "sqlite:///seedkit.db"
+URL_ENV_VARS = ("SEEDKIT_DATABASE_URL", "DATABASE_URL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to find its inputs; built once by :func:`load_settings`."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    recipes_dir: Path = Path("recipes")
+    alembic_config: Path | None = None
+    protected: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _pyproject_section(root: Path) -> dict:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+    section = data.get("tool", {}).get("seedkit", {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [tool.seedkit] must be a table")
+    return section
+
+
+def load_settings(
+    *,
+    database_url: str | None = None,
+    recipes_dir: str | Path | None = None,
+    alembic_config: str | Path | None = None,
+    root: str | Path | None = None,
+) -> Settings:
+    """Resolve settings from arguments, environment, ``pyproject.toml`` and defaults.
+
+    Paths in ``pyproject.toml`` are relative to ``root`` (the working directory by default), the
+    folder that holds it, so they mean the same thing whoever reads them.
+    """
+    base = Path(root) if root is not None else Path.cwd()
+    section = _pyproject_section(base)
+
+    url = database_url
+    if url is None:
+        url = next((os.environ[v] for v in URL_ENV_VARS if os.environ.get(v)), None)
+    if url is None:
+        url = section.get("database_url", DEFAULT_DATABASE_URL)
+
+    if recipes_dir is not None:
+        recipes = Path(recipes_dir)
+    else:
+        recipes = base / section.get("recipes", "recipes")
+
+    if alembic_config is not None:
+        alembic = Path(alembic_config)
+    elif "alembic_config" in section:
+        alembic = base / section["alembic_config"]
+    else:
+        alembic = _default_alembic_config(base)
+
+    protected = section.get("protected", [])
+    if not isinstance(protected, list) or not all(isinstance(p, str) for p in protected):
+        raise UsageError("[tool.seedkit] protected must be a list of strings (glob patterns)")
+    return Settings(
+        database_url=url,
+        recipes_dir=recipes,
+        alembic_config=alembic,
+        protected=tuple(protected),
+    )
+
+
+def _default_alembic_config(base: Path) -> Path | None:
+    """``alembic.ini`` if the project has one, else a bare ``migrations/`` folder, else none."""
+    for candidate in (base / "alembic.ini", base / "migrations"):
+        if candidate.exists():
+            return candidate
+    return None

@@ -1,0 +1,44 @@
+"""The exceptions seedkit raises on purpose.
+
+Each one carries a message meant for a person and an exit code, so the CLI can turn any of them
+into one clear screen instead of a traceback. Anything else that escapes is a bug or a database
+failure and is reported as a failed seed (exit 1).
+"""
+
+from __future__ import annotations
+
+
+class SeedkitError(Exception):
+    """Base class: a failure seedkit understood and can explain in one message."""
+
+    exit_code = 1
+
+
+class UsageError(SeedkitError):
+    """Bad input from the user: an option out of range, a malformed URL, an unknown recipe."""
+
+    exit_code = 2
+
+
+class RecipeError(UsageError):
+    """A recipe that cannot be loaded or is invalid; the message names the file and step."""
+
+
+class TargetRefused(UsageError):
+    """The target database may not be written: protected, not empty, or unconfirmed."""
+
+
+class TargetUnavailable(SeedkitError):
+    """The database could not be reached or opened."""
+
+
+class LockBusy(SeedkitError):
+    """Another seedkit run holds the target's lock and we were told not to wait."""
+
+
+class MigrationError(SeedkitError):
+    """Alembic failed: the migrations folder is missing or broken, or a migration raised."""
+
+
+class SeedFailed(SeedkitError):
+    """Writing the rows failed (a constraint, a factory error); everything was rolled back."""

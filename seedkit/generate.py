@@ -1,0 +1,415 @@
+"""Turning a factory-boy factory into rows, fast and deterministically.
+
+A factory is *compiled* once per step: each declaration becomes either a column function (all of
+a chunk's values at once: constants, sequences, Faker pools, fuzzy attributes) or a row function
+(evaluated lazily per row, in any order the declarations need: ``LazyAttribute``,
+``SelfAttribute``, ``Maybe``). Faker is the expensive part, so a ``factory.Faker`` declaration
+draws a pool of values once from a seeded Faker and each row samples it with the chunk's seeded
+RNG. Unique constraints are kept by :class:`Uniquifier`, which tags repeated values
+deterministically (``ann+2@example.org``).
+
+Declarations seedkit cannot evaluate itself (post-generation hooks, an unlinked ``SubFactory``,
+``Dict``/``List``, custom ones) make the step take the *factory path*: factory-boy builds each row
+through the ORM, still from seeded randomness. :func:`compile_step` says which, and why.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import factory
+import factory.fuzzy
+from factory import declarations as fd
+from faker import Faker
+
+from seedkit.randomness import derive, is_uuid4, reseed_shared, seeded_uuid4
+from seedkit.recipe import Step
+from seedkit.schema import TableInfo, row_class
+
+CHUNK = 5000
+POOL_SIZE = 2000
+
+ColumnFn = Callable[["Chunk", int, int], list]  # (chunk, n, first sequence number) -> n values
+RowFn = Callable[["_Stub"], Any]
+
+
+class Unsupported(Exception):
+    """A declaration seedkit cannot compile; the step takes the factory path."""
+
+
+@dataclass
+class Chunk:
+    """The randomness and position of one block of rows; rebuilt identically anywhere."""
+
+    step_seed: int
+    number: int
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(derive(self.step_seed, "chunk", self.number))
+        reseed_shared(derive(self.step_seed, "shared", self.number))
+
+
+class _Stub:
+    """What ``LazyAttribute`` functions receive: the row's values, resolved on first access."""
+
+    __slots__ = ("_values", "_lazy", "_n")
+
+    def __init__(self, values: dict[str, Any], lazy: dict[str, RowFn], n: int) -> None:
+        self._values = values
+        self._lazy = lazy
+        self._n = n
+
+    def __getattr__(self, name: str) -> Any:
+        values = self._values
+        if name in values:
+            return values[name]
+        fn = self._lazy.get(name)
+        if fn is None:
+            raise AttributeError(f"the factory declares no attribute {name!r}")
+        values[name] = value = fn(self)
+        return value
+
+
+_MISSING = object()
+
+
+def _deepgetattr(obj: Any, path: str, default: Any) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part, _MISSING)
+        if obj is _MISSING:
+            if default is fd._UNSPECIFIED:
+                raise AttributeError(path)
+            return default
+    return obj
+
+
+class _Pools:
+    """Faker pools for one step, drawn once per process from seeds derived from the step."""
+
+    def __init__(self, step_seed: int, rows: int) -> None:
+        self.step_seed = step_seed
+        # A pool larger than the step buys no variety; small steps start fast. Only this
+        # step's rows depend on its size, so stability under edits holds.
+        self.size = max(1, min(POOL_SIZE, rows))
+        self._pools: dict[str, list] = {}
+        self._fakers: dict[str | None, Faker] = {}
+
+    def get(self, name: str, decl: factory.Faker) -> list:
+        pool = self._pools.get(name)
+        if pool is None:
+            kwargs = dict(decl._defaults)
+            locale = kwargs.pop("locale", None)
+            fake = self._fakers.get(locale)
+            if fake is None:
+                fake = self._fakers[locale] = Faker(locale) if locale else Faker()
+            fake.seed_instance(derive(self.step_seed, "pool", name))
+            pool = self._pools[name] = [fake.format(decl.provider, **kwargs) for _ in range(self.size)]
+        return pool
+
+
+def _is_declaration(value: Any) -> bool:
+    return isinstance(value, fd.BaseDeclaration)
+
+
+class Compiler:
+    """Compiles one factory's declarations for one step."""
+
+    def __init__(self, step: Step, pools: _Pools, static: dict[str, Any]) -> None:
+        self.step = step
+        self.pools = pools
+        self.static = static  # trait flags and plain parameters known before any row exists
+
+    def column(self, name: str, decl: Any) -> ColumnFn | None:
+        """A column function for ``decl``, or None when it needs per-row evaluation."""
+        if isinstance(decl, fd.Maybe):
+            return None
+        if not _is_declaration(decl):
+            return lambda chunk, n, seq: [decl] * n
+        if isinstance(decl, factory.Faker):
+            if any(_is_declaration(v) for v in decl._defaults.values()):
+                raise Unsupported(f"{name}: Faker arguments that are declarations")
+            pools = self.pools
+            return lambda chunk, n, seq: chunk.rng.choices(pools.get(name, decl), k=n)
+        if isinstance(decl, fd.LazyAttributeSequence):
+            return None
+        if isinstance(decl, fd.Sequence):
+            fn = decl.function
+            return lambda chunk, n, seq: [fn(seq + i) for i in range(n)]
+        if isinstance(decl, fd.LazyFunction):
+            fn = seeded_uuid4 if is_uuid4(decl.function) else decl.function
+            return lambda chunk, n, seq: [fn() for _ in range(n)]
+        if isinstance(decl, factory.fuzzy.FuzzyChoice):
+            return self._fuzzy_choice(decl)
+        if isinstance(decl, factory.fuzzy.BaseFuzzyAttribute):
+            fuzz = decl.fuzz
+            return lambda chunk, n, seq: [fuzz() for _ in range(n)]
+        if isinstance(decl, fd.Iterator):
+            getter = decl.getter or (lambda v: v)
+            build = decl.iterator_builder
+
+            def iterate(chunk: Chunk, n: int, seq: int) -> list:
+                return [getter(v) for v in itertools.islice(iter(build()), seq, seq + n)]
+
+            return iterate
+        if isinstance(decl, (fd.LazyAttribute, fd.SelfAttribute)):
+            return None
+        raise Unsupported(f"{name}: {type(decl).__name__} declarations")
+
+    @staticmethod
+    def _fuzzy_choice(decl: factory.fuzzy.FuzzyChoice) -> ColumnFn:
+        getter = decl.getter
+
+        def choose(chunk: Chunk, n: int, seq: int) -> list:
+            if decl.choices is None:
+                decl.choices = list(decl.choices_generator)
+            values = factory.random.randgen.choices(decl.choices, k=n)
+            return values if getter is None else [getter(v) for v in values]
+
+        return choose
+
+    def row(self, name: str, decl: Any) -> RowFn:
+        """A per-row function for any declaration seedkit can evaluate."""
+        if isinstance(decl, fd.LazyAttributeSequence):
+            fn = decl.function
+            return lambda stub: fn(stub, stub._n)
+        if isinstance(decl, fd.LazyAttribute):
+            return decl.function
+        if isinstance(decl, fd.SelfAttribute):
+            if decl.depth > 1:
+                raise Unsupported(f"{name}: SelfAttribute reaching into a parent factory")
+            path, default = decl.attribute_name, decl.default
+            return lambda stub: _deepgetattr(stub, path, default)
+        if isinstance(decl, fd.Maybe):
+            decide = self.row(name, decl.decider)
+            yes, no = self._branch(name, decl.yes), self._branch(name, decl.no)
+            return lambda stub: (yes if decide(stub) else no)(stub)
+        column = self.column(name, decl)
+        assert column is not None
+        return lambda stub: column(_ROW_CHUNK, 1, stub._n)[0]
+
+    def _branch(self, name: str, decl: Any) -> RowFn:
+        if decl is fd.SKIP:
+            return lambda stub: None
+        return self.row(name, decl)
+
+    def static_choice(self, decl: fd.Maybe) -> Any:
+        """Resolve ``Maybe`` now when its decider is a trait flag or plain parameter."""
+        decider = decl.decider
+        if isinstance(decider, fd.SelfAttribute) and decider.depth <= 1 and decider.attribute_name in self.static:
+            return decl.yes if self.static[decider.attribute_name] else decl.no
+        return decl
+
+
+class _RowChunk:
+    """Stands in for a chunk inside a row function (a ``Maybe`` branch).
+
+    The row cannot reach its chunk's RNG there, so it samples from the global ``random``, which
+    :class:`Chunk` reseeds for every chunk: still deterministic.
+    """
+
+    rng = random
+
+
+_ROW_CHUNK: Any = _RowChunk()
+
+
+@dataclass
+class CompiledStep:
+    """A step ready to generate: its column and row functions and the attributes it writes."""
+
+    step: Step
+    info: TableInfo
+    write_attrs: tuple[str, ...]
+    columns: list[tuple[str, ColumnFn]]
+    rows: dict[str, RowFn]
+    link_attr: str | None
+    refs: dict[str, list]  # relationship attr -> rows to pick from (filled by the runner)
+    defaults: dict[str, Any]
+    row_type: type
+
+    def generate(
+        self,
+        chunk: Chunk,
+        n: int,
+        first_id: int,
+        seq: int,
+        parents: list | None,
+    ) -> list[tuple]:
+        """``n`` rows as tuples in ``write_attrs`` order (attribute access by name too)."""
+        info = self.info
+        cols: dict[str, list] = {name: fn(chunk, n, seq) for name, fn in self.columns}
+        links: dict[str, list] = {}
+        if self.link_attr is not None:
+            assert parents is not None
+            links[self.link_attr] = parents
+        for attr, pool in self.refs.items():
+            links[attr] = chunk.rng.choices(pool, k=n)
+        cols.update(links)
+        if self.rows:
+            self._resolve_rows(cols, n, seq)
+        for attr, parent_rows in links.items():
+            link = info.links[attr]
+            for local, remote in zip(link.local, link.remote, strict=True):
+                cols[local] = [getattr(p, remote) for p in parent_rows]
+        if info.pk is not None and info.pk in self.write_attrs:
+            cols[info.pk] = list(range(first_id, first_id + n))
+        for attr, default in self.defaults.items():
+            cols[attr] = [default() for _ in range(n)] if callable(default) else [default] * n
+        return list(map(self.row_type, zip(*(cols[a] for a in self.write_attrs), strict=True)))
+
+    def _resolve_rows(self, cols: dict[str, list], n: int, seq: int) -> None:
+        lazy = self.rows
+        names = list(cols)
+        out: dict[str, list] = {name: [None] * n for name in lazy}
+        for i in range(n):
+            stub = _Stub({name: cols[name][i] for name in names}, lazy, seq + i)
+            for name in lazy:
+                out[name][i] = getattr(stub, name)
+        cols.update(out)
+
+
+def effective_declarations(step: Step) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The step's declarations after traits and overrides, and the statically known params."""
+    meta = step.factory._meta
+    decls: dict[str, Any] = dict(meta.pre_declarations.as_dict())
+    static: dict[str, Any] = {
+        name: param.value for name, param in meta.parameters.items() if isinstance(param, fd.SimpleParameter)
+    }
+    for name, param in meta.parameters.items():
+        if isinstance(param, factory.Trait):
+            static[name] = name in step.traits
+    for name, value in step.overrides.items():
+        if name in meta.parameters:
+            static[name] = value
+        else:
+            decls[name] = value
+    for name in static:
+        decls.setdefault(name, static[name])
+        if not _is_declaration(decls[name]):
+            decls[name] = static[name]
+    return decls, static
+
+
+def compile_step(step: Step, pools: _Pools, link_attr: str | None) -> CompiledStep:
+    """Compile ``step``; raise :class:`Unsupported` (with the reason) for the factory path."""
+    meta = step.factory._meta
+    info = step.info
+    if meta.post_declarations.as_dict():
+        names = ", ".join(meta.post_declarations.as_dict())
+        raise Unsupported(f"post-generation declarations ({names})")
+    decls, static = effective_declarations(step)
+    compiler = Compiler(step, pools, static)
+    linked = set(step.refs) | ({link_attr} if link_attr else set())
+    rename = dict(meta.rename)
+
+    columns: list[tuple[str, ColumnFn]] = []
+    rows: dict[str, RowFn] = {}
+    produced: set[str] = set()
+    for name, decl in decls.items():
+        if name in linked:
+            continue
+        if isinstance(decl, fd.Maybe):
+            decl = compiler.static_choice(decl)
+            if decl is fd.SKIP:
+                continue
+        if isinstance(decl, fd.SubFactory):
+            raise Unsupported(f"{name}: a SubFactory no per=/refs= satisfies")
+        column = compiler.column(name, decl)
+        if column is not None:
+            columns.append((name, column))
+        else:
+            rows[name] = compiler.row(name, decl)
+        produced.add(rename.get(name, name))
+
+    fk_attrs = {local for attr in linked for local in info.links[attr].local}
+    excluded = set(meta.exclude) | set(meta.parameters)
+    written = (produced - excluded) | fk_attrs
+    if info.pk is not None:
+        written.add(info.pk)
+    unknown = written - set(info.attrs) - set(info.links)
+    if unknown:
+        raise Unsupported(f"declarations that are not columns of {info.name}: {', '.join(sorted(unknown))}")
+    defaults = {a: d for a, d in info.defaults.items() if a not in written}
+    written |= set(defaults)
+    write_attrs = tuple(a for a in info.attrs if a in written)
+    if rename:
+        columns = [(rename.get(n, n), fn) for n, fn in columns]
+        rows = {rename.get(n, n): fn for n, fn in rows.items()}
+    defaults = {a: (seeded_uuid4 if is_uuid4(d) else d) for a, d in defaults.items()}
+    return CompiledStep(
+        step=step,
+        info=info,
+        write_attrs=write_attrs,
+        columns=columns,
+        rows=rows,
+        link_attr=link_attr,
+        refs={},
+        defaults=defaults,
+        row_type=row_class(step.model, write_attrs),
+    )
+
+
+class Uniquifier:
+    """Keeps one unique constraint's values unique across a whole run, deterministically.
+
+    Rows are checked in generation order; a repeated key gets its text column tagged with the
+    next free number for that value (``ann@example.org`` → ``ann+2@example.org``,
+    ``Fix login`` → ``Fix login 2``), so pools of a few thousand values serve millions of rows.
+    """
+
+    def __init__(self, attrs: tuple[str, ...], taggable: str) -> None:
+        self.attrs = attrs
+        self.taggable = taggable
+        self.seen: set[tuple] = set()
+        self.next_tag: dict[tuple, int] = {}
+
+    def apply(self, rows: list[tuple], write_attrs: tuple[str, ...], row_type: type) -> list[tuple]:
+        key_at = [write_attrs.index(a) for a in self.attrs]
+        tag_at = write_attrs.index(self.taggable)
+        slot = self.attrs.index(self.taggable)
+        seen, next_tag = self.seen, self.next_tag
+        for i, row in enumerate(rows):
+            key = tuple(row[j] for j in key_at)
+            if key not in seen:
+                seen.add(key)
+                continue
+            k = next_tag.get(key, 2)
+            while True:
+                candidate = key[:slot] + (_tag(key[slot], k),) + key[slot + 1 :]
+                k += 1
+                if candidate not in seen:
+                    break
+            next_tag[key] = k
+            seen.add(candidate)
+            values = list(row)
+            values[tag_at] = candidate[slot]
+            rows[i] = row_type(values)
+        return rows
+
+
+def _tag(value: str, k: int) -> str:
+    if "@" in value:
+        local, domain = value.rsplit("@", 1)
+        return f"{local}+{k}@{domain}"
+    if " " in value:
+        return f"{value} {k}"
+    return f"{value}{k}"
+
+
+def uniquifiers_for(compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
+    """One :class:`Uniquifier` per unique constraint with a text column seedkit generates."""
+    info = compiled.info
+    fk_attrs = {a for link in info.links.values() for a in link.local}
+    result = []
+    for attrs in info.unique:
+        if not set(attrs) <= set(compiled.write_attrs) or info.pk in attrs:
+            continue
+        texts = [a for a in attrs if a not in fk_attrs and all(isinstance(getattr(r, a), str) for r in sample)]
+        if texts:
+            result.append(Uniquifier(attrs, texts[-1]))
+    return result

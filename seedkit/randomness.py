@@ -1,0 +1,75 @@
+"""The one place seedkit's randomness comes from.
+
+Every random choice of a run descends from the run seed through :func:`derive`, keyed by names
+(recipe, step, column, chunk) rather than by position, so adding a step or resizing one leaves
+every other step's draws untouched. :func:`seeded_world` pins what user code may read behind
+our back — the clock, ``random``, ``uuid.uuid4``, factory-boy's fuzzy RNG and Faker's shared
+generator — for the duration of a run, and restores it afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import factory.random
+import faker.generator
+import time_machine
+
+DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+_ORIGINAL_UUID4 = uuid.uuid4
+
+
+def derive(*parts: object) -> int:
+    """A 64-bit seed from any parts; stable across processes, machines and Python versions."""
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def seeded_uuid4() -> uuid.UUID:
+    """A version-4 UUID drawn from the (seeded) global ``random`` instead of ``os.urandom``."""
+    return uuid.UUID(int=random.getrandbits(128), version=4)
+
+
+def is_uuid4(function: object) -> bool:
+    """True for ``uuid.uuid4`` captured before a run patched it (``default=uuid.uuid4``)."""
+    return function is _ORIGINAL_UUID4
+
+
+def reseed_shared(seed: int) -> None:
+    """Reseed the generators user code shares: ``random``, factory-boy's and Faker's."""
+    factory.random.reseed_random(seed)
+    random.seed(seed)
+
+
+def parse_now(value: str | datetime | None) -> datetime:
+    """The run clock: ``--now`` as ISO 8601 (UTC when no offset is given), or the fixed default."""
+    if value is None:
+        return DEFAULT_NOW
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@contextlib.contextmanager
+def seeded_world(now: datetime) -> Iterator[None]:
+    """Pin the clock at ``now`` (in UTC) and route ``uuid.uuid4`` through seeded randomness."""
+    saved_random = random.getstate()
+    saved_factory = factory.random.randgen.getstate()
+    saved_faker = faker.generator.random.getstate()
+    uuid.uuid4 = seeded_uuid4
+    try:
+        with time_machine.travel(now.astimezone(ZoneInfo("UTC")), tick=False):
+            yield
+    finally:
+        uuid.uuid4 = _ORIGINAL_UUID4
+        random.setstate(saved_random)
+        factory.random.randgen.setstate(saved_factory)
+        faker.generator.random.setstate(saved_faker)

@@ -1,0 +1,122 @@
+"""The plain objects a run returns, and their JSON form (whose keys scripts rely on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RunReport:
+    """What one ``run`` or ``reset`` did; the CLI renders it, scripts read ``to_json()``."""
+
+    recipe: str
+    seed: int
+    scale: float
+    target: str  # masked URL
+    tables: dict[str, int] = field(default_factory=dict)  # rows created per table
+    paths: dict[str, str] = field(default_factory=dict)  # writer each table took
+    seconds: float = 0.0
+    status: str = "seeded"  # or "skipped" (--if-empty found data)
+    existing: dict[str, int] = field(default_factory=dict)  # rows found, when skipped
+    fingerprint: str | None = None
+    previous_fingerprint: str | None = None  # differing fingerprint of an identical earlier run
+    revision: str | None = None
+    now: str = ""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.tables.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recipe": self.recipe,
+            "seed": self.seed,
+            "scale": self.scale,
+            "target": self.target,
+            "status": self.status,
+            "tables": dict(self.tables),
+            "paths": dict(self.paths),
+            "total_rows": self.total_rows,
+            "seconds": round(self.seconds, 3),
+            "fingerprint": self.fingerprint,
+            "previous_fingerprint": self.previous_fingerprint,
+            "existing": dict(self.existing),
+            "revision": self.revision,
+            "now": self.now,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    name: str
+    table: str
+    size: str  # "50", or "0-5 per users"
+    expected: float  # expected row count at this scale
+    depends_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    recipe: str
+    scale: float
+    steps: tuple[PlannedStep, ...]
+
+    @property
+    def expected_rows(self) -> float:
+        return sum(s.expected for s in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recipe": self.recipe,
+            "scale": self.scale,
+            "steps": [
+                {
+                    "name": s.name,
+                    "table": s.table,
+                    "size": s.size,
+                    "expected": s.expected,
+                    "depends_on": list(s.depends_on),
+                }
+                for s in self.steps
+            ],
+            "expected_rows": self.expected_rows,
+        }
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of ``seedkit_runs``: what a successful run wrote and when."""
+
+    recipe: str
+    seed: int
+    scale: float
+    seedkit_version: str
+    faker_version: str
+    fingerprint: str
+    rows: int
+    started_at: str
+    finished_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Status:
+    target: str
+    revision: str | None
+    tables: dict[str, int]
+    last_run: RunRecord | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "revision": self.revision,
+            "tables": dict(self.tables),
+            "last_run": self.last_run.to_json() if self.last_run else None,
+        }

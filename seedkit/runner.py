@@ -1,0 +1,258 @@
+"""The library's verbs: ``run``, ``reset``, ``migrate``, ``plan``, ``fingerprint``, ``status``.
+
+Each verb is one function over :class:`~seedkit.config.Settings` that returns a plain object
+and prints nothing. A write is one transaction: lock, (wipe,) migrate, check the target,
+generate and write, record the run, commit. Any failure, or Ctrl-C, rolls all of it back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+from sqlalchemy import Connection, MetaData, func, inspect, select
+from sqlalchemy.exc import DBAPIError
+
+from seedkit import history, migrations
+from seedkit.config import Settings
+from seedkit.database import acquire_run_lock, begin, connect, make_engine, parse_url
+from seedkit.errors import SeedFailed, TargetRefused, UsageError
+from seedkit.fingerprint import Fingerprint, fingerprint
+from seedkit.loader import load_recipe
+from seedkit.randomness import parse_now, seeded_world
+from seedkit.recipe import Between, Recipe
+from seedkit.report import Plan, PlannedStep, RunRecord, RunReport, Status
+from seedkit.safety import check_writable, mask_text, mask_url
+from seedkit.seeding import Progress, Seeder, scaled_size
+from seedkit.writers import make_writer
+
+MODES = ("refuse", "append", "truncate", "if_empty")
+Retry = Callable[[int, float, str], None]
+
+
+def _recipe(settings: Settings, recipe: str | Recipe) -> Recipe:
+    if isinstance(recipe, Recipe):
+        recipe.name = recipe.name or "recipe"
+        recipe.validate()
+        return recipe
+    return load_recipe(settings.recipes_dir, recipe)
+
+
+def _check_scale(scale: float) -> None:
+    if not scale > 0:
+        raise UsageError(f"--scale must be greater than 0, got {scale}")
+
+
+@contextmanager
+def _transaction(
+    settings: Settings, *, write: bool, wait: float, wait_lock: bool, on_retry: Retry | None
+) -> Iterator[Connection]:
+    """One connection, one transaction, the run lock held; committed only if the body returns."""
+    url = parse_url(settings.database_url)
+    if write:
+        check_writable(url, settings.protected)
+    engine = make_engine(url, wait_lock=wait_lock)
+    try:
+        with connect(engine, wait=wait, on_retry=on_retry) as conn:
+            with begin(conn, wait_lock=wait_lock):
+                if write:
+                    acquire_run_lock(conn, wait=wait_lock)
+                yield conn
+    finally:
+        engine.dispose()
+
+
+def _user_tables(conn: Connection, recipe: Recipe) -> list:
+    """Every table of the recipe models' metadata that exists in the database, parents first."""
+    present = set(inspect(conn).get_table_names())
+    tables = []
+    for metadata in dict.fromkeys(step.info.table.metadata for step in recipe.steps):
+        tables += [t for t in metadata.sorted_tables if t.name in present and t not in tables]
+    return tables
+
+
+def _counts(conn: Connection, tables: list) -> dict[str, int]:
+    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+
+
+def _describe_db_error(exc: DBAPIError) -> str:
+    """One line naming the table and constraint, from the driver's diagnostics when it has them."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if diag is not None and (diag.table_name or diag.constraint_name):
+        parts = [f"table {diag.table_name}"] if diag.table_name else []
+        if diag.constraint_name:
+            parts.append(f"constraint {diag.constraint_name}")
+        detail = f" ({diag.message_detail})" if diag.message_detail else ""
+        return mask_text(f"{first} [{', '.join(parts)}]{detail}")
+    return mask_text(first)
+
+
+def run(
+    recipe: str | Recipe,
+    *,
+    settings: Settings,
+    seed: int = 0,
+    scale: float = 1.0,
+    now: str | datetime | None = None,
+    migrate: bool = True,
+    mode: str = "refuse",
+    writer: str = "auto",
+    wait: float = 0,
+    wait_lock: bool = True,
+    reset: bool = False,
+    progress: Progress | None = None,
+    on_retry: Retry | None = None,
+) -> RunReport:
+    """Seed ``recipe`` into the settings' target and return what was created.
+
+    ``mode`` says what to do when the recipe's tables already hold rows: ``refuse`` (raise
+    :class:`TargetRefused`), ``append``, ``truncate`` (delete them first) or ``if_empty``
+    (leave them and return a report with status ``skipped``). ``reset`` wipes the schema by
+    downgrading to base before migrating, all in the same transaction.
+    """
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}")
+    _check_scale(scale)
+    clock = parse_now(now)
+    loaded = _recipe(settings, recipe)
+    url = parse_url(settings.database_url)
+    report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=mask_url(url), now=clock.isoformat())
+    started = datetime.now(UTC)
+    began = time.perf_counter()
+    config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
+    with _transaction(settings, write=True, wait=wait, wait_lock=wait_lock, on_retry=on_retry) as conn:
+        if reset:
+            migrations.downgrade(conn, config, "base")
+        if config is not None:
+            migrations.upgrade(conn, config, "head")
+            report.revision = migrations.current_revision(conn)
+        missing = [s.info.name for s in loaded.steps if not inspect(conn).has_table(s.info.name)]
+        if missing:
+            raise UsageError(
+                f"Table(s) {', '.join(sorted(set(missing)))} do not exist in {report.target}; "
+                "run the migrations (drop --no-migrate) or check the Alembic configuration."
+            )
+        tables = _user_tables(conn, loaded)
+        recipe_tables = [t for t in tables if t.name in {s.info.name for s in loaded.steps}]
+        existing = {k: v for k, v in _counts(conn, recipe_tables).items() if v}
+        if existing and mode == "if_empty":
+            report.status, report.existing = "skipped", existing
+            report.seconds = time.perf_counter() - began
+            return report
+        if existing and mode == "refuse":
+            listing = ", ".join(f"{k} ({v} rows)" for k, v in existing.items())
+            raise TargetRefused(
+                f"{report.target} already holds rows in {listing}. Use --truncate to empty these "
+                "tables first, `seedkit reset` to rebuild the database, or --append to add anyway."
+            )
+        if existing and mode == "truncate":
+            for table in reversed(recipe_tables):
+                conn.execute(table.delete())
+        before = _counts(conn, tables)
+        seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress)
+        try:
+            with seeded_world(clock):
+                result = seeder.seed_all()
+        except DBAPIError as exc:
+            raise SeedFailed(f"Seeding {loaded.name} failed and was rolled back: {_describe_db_error(exc)}") from exc
+        after = _counts(conn, tables)
+        report.tables = {
+            name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)
+        }
+        report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
+        report.fingerprint = fingerprint(conn, [t.name for t in tables]).overall
+        if not existing or mode == "truncate":
+            earlier = history.last_identical(conn, loaded.name, seed, scale)
+            if earlier is not None and earlier.fingerprint != report.fingerprint:
+                report.previous_fingerprint = earlier.fingerprint
+        report.seconds = time.perf_counter() - began
+        history.record(
+            conn,
+            RunRecord(
+                recipe=loaded.name,
+                seed=seed,
+                scale=scale,
+                seedkit_version=version("seedkit"),
+                faker_version=version("Faker"),
+                fingerprint=report.fingerprint,
+                rows=report.total_rows,
+                started_at=started.isoformat(timespec="seconds"),
+                finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            ),
+        )
+    return report
+
+
+def reset(recipe: str | Recipe, *, settings: Settings, **options) -> RunReport:
+    """Wipe the target (downgrade to base), migrate and seed, all in one transaction.
+
+    On PostgreSQL (and SQLite) DDL is transactional, so a reset that fails at any point leaves
+    the old schema and data exactly as they were.
+    """
+    return run(recipe, settings=settings, reset=True, mode="append", **options)
+
+
+def migrate(settings: Settings, revision: str = "head", *, wait: float = 0) -> str | None:
+    """Upgrade the target to ``revision``; ``base`` or ``-N`` downgrade. Returns where it ended."""
+    url = parse_url(settings.database_url)
+    config = migrations.alembic_config(settings.alembic_config, url)
+    with _transaction(settings, write=True, wait=wait, wait_lock=True, on_retry=None) as conn:
+        if revision == "base" or revision.startswith("-"):
+            migrations.downgrade(conn, config, revision)
+        else:
+            migrations.upgrade(conn, config, revision)
+        return migrations.current_revision(conn)
+
+
+def plan(recipe: str | Recipe, *, settings: Settings, scale: float = 1.0) -> Plan:
+    """The ordered steps and expected row counts, without touching any database."""
+    _check_scale(scale)
+    loaded = _recipe(settings, recipe)
+    expected: dict[str, float] = {}
+    steps = []
+    for step in loaded.validate():
+        deps = loaded.dependencies(step)
+        if step.per is None:
+            expected[step.name] = float(scaled_size(step.size, scale))
+            size = str(scaled_size(step.size, scale))
+        else:
+            parents = loaded.resolve(step, step.per, "per")
+            per_parent = (
+                (step.count.low + step.count.high) / 2
+                if isinstance(step.count, Between)
+                else float(step.count)
+                if isinstance(step.count, int)
+                else None
+            )
+            parent_rows = sum(expected[p.name] for p in parents)
+            expected[step.name] = parent_rows * per_parent if per_parent is not None else float("nan")
+            size = f"{step.count if per_parent is not None else 'custom'} per {', '.join(p.name for p in parents)}"
+        steps.append(PlannedStep(step.name, step.info.name, size, expected[step.name], tuple(d.name for d in deps)))
+    return Plan(loaded.name, scale, tuple(steps))
+
+
+def fingerprint_database(settings: Settings, *, wait: float = 0) -> Fingerprint:
+    with _transaction(settings, write=False, wait=wait, wait_lock=True, on_retry=None) as conn:
+        return fingerprint(conn)
+
+
+def status(settings: Settings, *, wait: float = 0) -> Status:
+    """What the target holds: revision, rows per table, and the last recorded run."""
+    with _transaction(settings, write=False, wait=wait, wait_lock=True, on_retry=None) as conn:
+        metadata = MetaData()
+        metadata.reflect(conn)
+        tables = [t for t in metadata.sorted_tables if t.name not in ("alembic_version", "seedkit_runs")]
+        revision = None
+        if inspect(conn).has_table("alembic_version"):
+            revision = migrations.current_revision(conn)
+        return Status(
+            target=mask_url(conn.engine.url),
+            revision=revision,
+            tables=_counts(conn, tables),
+            last_run=history.last_run(conn),
+        )

@@ -1,0 +1,143 @@
+"""What seedkit needs to know about a user's mapped model, read once from SQLAlchemy.
+
+Generation works on attribute names (what factories declare); writers work on column names.
+``TableInfo`` holds the mapping between the two, the primary key seedkit may assign, the
+relationships children link through, the unique constraints it must respect, and the Python-side
+column defaults it applies itself (COPY bypasses SQLAlchemy, so defaults must be explicit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Column, Integer, Table
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.schema import UniqueConstraint
+
+
+@dataclass(frozen=True)
+class Link:
+    """A many-to-one relationship: setting ``attr`` to a parent fills ``local`` from ``remote``."""
+
+    attr: str
+    target: type
+    local: tuple[str, ...]  # attribute keys on this model (the FK columns)
+    remote: tuple[str, ...]  # attribute keys on the parent model
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    model: type
+    table: Table
+    attrs: tuple[str, ...]  # mapped column attributes, in table column order
+    columns: tuple[Column, ...]  # the column behind each attribute
+    pk: str | None  # attribute seedkit numbers itself (single integer key), else None
+    links: dict[str, Link]
+    unique: tuple[tuple[str, ...], ...]  # attribute tuples that must be unique together
+    defaults: dict[str, Any]  # attribute -> scalar or zero-argument callable
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def column_name(self, attr: str) -> str:
+        return self.columns[self.attrs.index(attr)].name
+
+
+def is_mapped(model: object) -> bool:
+    try:
+        sa_inspect(model).mapper  # noqa: B018 - raises for unmapped classes
+    except (NoInspectionAvailable, AttributeError):
+        return False
+    return True
+
+
+@cache
+def table_info(model: type) -> TableInfo:
+    mapper = sa_inspect(model)
+    table = mapper.local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    by_column = {}
+    for prop in mapper.column_attrs:
+        if len(prop.columns) == 1 and prop.columns[0].table is table:
+            by_column[prop.columns[0].key] = prop.key
+    columns = tuple(c for c in table.columns if c.key in by_column)
+    attrs = tuple(by_column[c.key] for c in columns)
+    attr_of = dict(zip((c.key for c in columns), attrs, strict=True))
+
+    pk_cols = list(table.primary_key.columns)
+    pk = None
+    if len(pk_cols) == 1 and isinstance(pk_cols[0].type, Integer) and pk_cols[0].autoincrement in (True, "auto"):
+        pk = attr_of[pk_cols[0].key]
+
+    links = {}
+    for rel in mapper.relationships:
+        if rel.direction.name != "MANYTOONE":
+            continue
+        pairs = [(local, remote) for local, remote in rel.local_remote_pairs if local.table is table]
+        remote_attrs = sa_inspect(rel.mapper.class_)
+        remote_of = {p.columns[0].key: p.key for p in remote_attrs.column_attrs if len(p.columns) == 1}
+        links[rel.key] = Link(
+            attr=rel.key,
+            target=rel.mapper.class_,
+            local=tuple(attr_of[local.key] for local, _ in pairs),
+            remote=tuple(remote_of[remote.key] for _, remote in pairs),
+        )
+
+    unique: list[tuple[str, ...]] = []
+    for column in columns:
+        if column.unique and not column.primary_key:
+            unique.append((attr_of[column.key],))
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            unique.append(tuple(attr_of[c.key] for c in constraint.columns))
+    for index in table.indexes:
+        if index.unique and all(isinstance(e, Column) for e in index.expressions):
+            unique.append(tuple(attr_of[c.key] for c in index.columns))
+
+    defaults = {}
+    for column in columns:
+        default = column.default
+        if default is None or column.primary_key:
+            continue
+        if default.is_scalar:
+            defaults[attr_of[column.key]] = default.arg
+        elif default.is_callable:
+            defaults[attr_of[column.key]] = _zero_arg(default.arg)
+
+    return TableInfo(
+        model=model,
+        table=table,
+        attrs=attrs,
+        columns=columns,
+        pk=pk,
+        links=links,
+        unique=tuple(dict.fromkeys(unique)),
+        defaults=defaults,
+    )
+
+
+def _zero_arg(wrapped):
+    """SQLAlchemy wraps a column default so it takes an execution context; seedkit has none."""
+    return lambda: wrapped(None)
+
+
+@cache
+def row_class(model: type, attrs: tuple[str, ...]) -> type[tuple]:
+    """A tuple subclass with one read-only attribute per column attribute.
+
+    Rows stay tuples (cheap to build, ready for executemany and COPY), yet a child's
+    ``LazyAttribute(lambda o: o.product.price)`` can read its parent's values by name.
+    """
+    namespace: dict[str, Any] = {"__slots__": ()}
+    for index, attr in enumerate(attrs):
+        namespace[attr] = property(itemgetter(index))
+    namespace["__repr__"] = lambda self: (
+        f"{model.__name__}Row({', '.join(f'{a}={v!r}' for a, v in zip(attrs, self, strict=True))})"
+    )
+    return type(f"{model.__name__}Row", (tuple,), namespace)

@@ -1,0 +1,251 @@
+"""Generating a validated recipe's rows and handing them to a writer, step by step.
+
+Steps run in dependency order. Rows stream to the writer chunk by chunk; only steps that later
+steps point at (``per=``/``refs=``) keep their rows, as compact tuples. Every chunk's
+randomness is derived from (seed, recipe, step, chunk number), never from what ran before.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, func, select, text
+
+from seedkit.errors import RecipeError
+from seedkit.generate import CHUNK, Chunk, CompiledStep, Uniquifier, Unsupported, _Pools, compile_step, uniquifiers_for
+from seedkit.randomness import derive
+from seedkit.recipe import Between, Recipe, Step
+from seedkit.schema import TableInfo, row_class
+from seedkit.writers import Writer
+from seedkit.writers.orm import OrmWriter
+
+Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
+
+
+@dataclass
+class SeedResult:
+    paths: dict[str, str] = field(default_factory=dict)  # table -> writer name(s)
+    reasons: dict[str, str] = field(default_factory=dict)  # step -> why it took the factory path
+
+
+def scaled_size(size: int, scale: float) -> int:
+    return max(0, round(size * scale))
+
+
+def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
+    """Children per parent, drawn per block of parents so any block can be redrawn alone."""
+    spec = step.count
+    counts: list[int] = []
+    for block, start in enumerate(range(0, parents, CHUNK)):
+        n = min(CHUNK, parents - start)
+        if isinstance(spec, int):
+            counts.extend([spec] * n)
+            continue
+        rng = random.Random(derive(step_seed, "counts", block))
+        if isinstance(spec, Between):
+            counts.extend(rng.randint(spec.low, spec.high) for _ in range(n))
+            continue
+        for _ in range(n):
+            value = spec(rng)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise step.recipe._fail(step, f"count callable returned {value!r}; it must return a whole number ≥ 0")
+            counts.append(value)
+    return counts
+
+
+class Seeder:
+    """Seeds one recipe on one connection inside the caller's transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        recipe: Recipe,
+        seed: int,
+        scale: float,
+        writer: Writer,
+        progress: Progress | None = None,
+    ) -> None:
+        self.conn = conn
+        self.recipe = recipe
+        self.seed = seed
+        self.scale = scale
+        self.writer = writer
+        self.progress = progress
+        self.kept: dict[Step, list[tuple]] = {}
+        self.written: dict[str, int] = {}  # table -> rows this run wrote there so far
+        self.initial: dict[str, int] = {}
+        self.uniquifiers: dict[tuple[str, tuple[str, ...]], Uniquifier] = {}
+        self.result = SeedResult()
+        self._orm: OrmWriter | None = None
+
+    def seed_all(self) -> SeedResult:
+        steps = self.recipe.validate()
+        needed = {dep for s in steps for dep in self.recipe.dependencies(s)}
+        for step in steps:
+            self._seed_step(step, keep=step in needed)
+        self.writer.finish()
+        if self._orm is not None and self._orm is not self.writer:
+            self._orm.finish()
+        return self.result
+
+    # -- per step -----------------------------------------------------------------------------
+
+    def _rows_of(self, steps: list[Step]) -> list[tuple]:
+        rows: list[tuple] = []
+        for s in steps:
+            rows.extend(self.kept.get(s, ()))
+        return rows
+
+    def _seq_base(self, info: TableInfo) -> int:
+        if info.name not in self.initial:
+            count = self.conn.execute(select(func.count()).select_from(info.table)).scalar_one()
+            self.initial[info.name] = count
+        return self.initial[info.name] + self.written.get(info.name, 0)
+
+    def _first_id(self, info: TableInfo) -> int:
+        if info.pk is None:
+            return 0
+        column = info.columns[info.attrs.index(info.pk)]
+        return (self.conn.execute(select(func.max(column))).scalar() or 0) + 1
+
+    def _seed_step(self, step: Step, *, keep: bool) -> None:
+        recipe = self.recipe
+        step_seed = derive(self.seed, recipe.name, step.name)
+        link_attr = None
+        parents: list[tuple] | None = None
+        if step.per is not None:
+            parent_steps = recipe.resolve(step, step.per, "per")
+            link_attr = recipe.parent_link(step, parent_steps[0].model)
+            parent_rows = self._rows_of(parent_steps)
+            counts = draw_counts(step, len(parent_rows), step_seed)
+            parents = [p for p, c in zip(parent_rows, counts, strict=True) for _ in range(c)]
+            total = len(parents)
+        else:
+            total = scaled_size(step.size, self.scale)
+        refs = {attr: self._rows_of(recipe.resolve(step, src, "refs")) for attr, src in step.refs.items()}
+        for attr, rows in refs.items():
+            if not rows and total:
+                raise recipe._fail(step, f"refs[{attr!r}] has no rows to pick from (its steps created none)")
+
+        info = step.info
+        try:
+            compiled = compile_step(step, _Pools(step_seed, total), link_attr)
+        except Unsupported as why:
+            self.result.reasons[step.name] = str(why)
+            rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs)
+            self._note_path(info.name, "orm")
+        else:
+            compiled.refs = refs
+            rows_kept = self._compiled_path(compiled, step_seed, total, parents, keep)
+            self._note_path(info.name, self.writer.name)
+        if keep:
+            self.kept[step] = rows_kept
+        self.written[info.name] = self.written.get(info.name, 0) + total
+
+    def _note_path(self, table: str, name: str) -> None:
+        paths = self.result.paths.get(table)
+        if paths is None:
+            self.result.paths[table] = name
+        elif name not in paths.split("+"):
+            self.result.paths[table] = f"{paths}+{name}"
+
+    def _compiled_path(
+        self, compiled: CompiledStep, step_seed: int, total: int, parents: list | None, keep: bool
+    ) -> list[tuple]:
+        info = compiled.info
+        first_id = self._first_id(info)
+        seq = self._seq_base(info)
+        kept: list[tuple] = []
+        uniquifiers: list[Uniquifier] | None = None
+        for number, start in enumerate(range(0, total, CHUNK)):
+            n = min(CHUNK, total - start)
+            chunk_parents = parents[start : start + n] if parents is not None else None
+            rows = compiled.generate(Chunk(step_seed, number), n, first_id + start, seq + start, chunk_parents)
+            if uniquifiers is None:
+                uniquifiers = self._uniquifiers(compiled, rows)
+            for uniquifier in uniquifiers:
+                rows = uniquifier.apply(rows, compiled.write_attrs, compiled.row_type)
+            self.writer.write(info, compiled.write_attrs, rows)
+            if keep:
+                kept.extend(rows)
+            if self.progress is not None:
+                self.progress(compiled.step.name, start + n, total)
+        self._move_sequence(info)
+        return kept
+
+    def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
+        found = []
+        for fresh in uniquifiers_for(compiled, sample):
+            key = (compiled.info.name, fresh.attrs)
+            found.append(self.uniquifiers.setdefault(key, fresh))
+        return found
+
+    def _move_sequence(self, info: TableInfo) -> None:
+        """Put a PostgreSQL serial/identity sequence past the ids seedkit assigned."""
+        if self.conn.dialect.name != "postgresql" or info.pk is None:
+            return
+        column = info.column_name(info.pk)
+        quote = self.conn.dialect.identifier_preparer
+        table_sql = quote.format_table(info.table)
+        self.conn.execute(
+            text(
+                f"SELECT setval(seq, m) FROM (SELECT pg_get_serial_sequence(:t, :c) AS seq, "
+                f"(SELECT max({quote.quote(column)}) FROM {table_sql}) AS m) s "
+                "WHERE seq IS NOT NULL AND m IS NOT NULL"
+            ),
+            {"t": table_sql, "c": column},
+        )
+
+    def _factory_path(
+        self,
+        step: Step,
+        step_seed: int,
+        total: int,
+        link_attr: str | None,
+        parents: list | None,
+        refs: dict[str, list],
+    ) -> list[tuple]:
+        """factory-boy builds each row itself, through a session on the run's connection."""
+        if self._orm is None:
+            self._orm = self.writer if isinstance(self.writer, OrmWriter) else OrmWriter(self.conn)
+        session = self._orm.session
+        info = step.info
+        meta = step.factory._meta
+        saved = (meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence)
+        meta.sqlalchemy_session, meta.sqlalchemy_session_factory = session, None
+        meta.sqlalchemy_session_persistence = "flush"
+        step.factory.reset_sequence(self._seq_base(info), force=True)
+        row_type = row_class(step.model, info.attrs)
+        kept: list[tuple] = []
+        try:
+            for number, start in enumerate(range(0, total, CHUNK)):
+                n = min(CHUNK, total - start)
+                chunk = Chunk(step_seed, number)
+                picked = {attr: chunk.rng.choices(pool, k=n) for attr, pool in refs.items()}
+                for i in range(n):
+                    kwargs = dict(step.overrides)
+                    kwargs.update({trait: True for trait in step.traits})
+                    if link_attr is not None:
+                        kwargs[link_attr] = self._instance(session, info.links[link_attr].target, parents[start + i])
+                    for attr, chosen in picked.items():
+                        kwargs[attr] = self._instance(session, info.links[attr].target, chosen[i])
+                    obj = step.factory.create(**kwargs)
+                    kept.append(row_type(getattr(obj, a) for a in info.attrs))
+                session.flush()
+                session.expunge_all()
+                if self.progress is not None:
+                    self.progress(step.name, start + n, total)
+        finally:
+            meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = saved
+        return kept
+
+    @staticmethod
+    def _instance(session, model: type, row: tuple) -> object:
+        from seedkit.schema import table_info
+
+        pk = table_info(model).pk
+        if pk is None:
+            raise RecipeError(f"{model.__name__} has no single integer primary key to link the factory path through")
+        return session.get(model, getattr(row, pk))

@@ -1,0 +1,67 @@
+"""Ways of writing generated rows; one module per way, one interface.
+
+Writers never change the data: the same rows give the same fingerprint whichever writer took
+them. A writer is used inside the run's transaction and must leave integrity proven by the time
+:meth:`Writer.finish` returns, so the commit that follows cannot publish broken rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from seedkit.errors import UsageError
+from seedkit.schema import TableInfo
+
+WRITERS = ("auto", "copy", "executemany", "orm")
+
+
+class Writer(Protocol):
+    name: str
+
+    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
+        """Insert ``rows`` (values in ``attrs`` order) into ``info``'s table."""
+
+    def finish(self) -> None:
+        """Restore whatever the writer relaxed, proving integrity; called once before commit."""
+
+
+def bind_processors(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> list:
+    """Per column, SQLAlchemy's Python-to-driver conversion for this dialect, or None."""
+    dialect = conn.dialect
+    return [info.columns[info.attrs.index(a)].type._cached_bind_processor(dialect) for a in attrs]
+
+
+def encode(rows: Sequence[tuple], processors: list) -> Sequence[tuple]:
+    """Apply the conversions that exist; rows of types the driver takes as they are pass through."""
+    active = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if not active:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, process in active:
+            values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def make_writer(conn: Connection, choice: str) -> Writer:
+    """The writer for ``choice`` on this connection's backend (``auto``: the fastest there)."""
+    from seedkit.writers.executemany import ExecutemanyWriter
+    from seedkit.writers.orm import OrmWriter
+
+    if choice not in WRITERS:
+        raise UsageError(f"Unknown writer {choice!r}; choose one of {', '.join(WRITERS)}.")
+    postgres = conn.dialect.name == "postgresql"
+    if choice == "copy" or (choice == "auto" and postgres):
+        if not postgres:
+            raise UsageError("The copy writer needs PostgreSQL; use executemany or orm on SQLite.")
+        from seedkit.writers.copy import CopyWriter
+
+        return CopyWriter(conn)
+    if choice == "orm":
+        return OrmWriter(conn)
+    return ExecutemanyWriter(conn)

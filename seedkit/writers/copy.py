@@ -1,0 +1,66 @@
+"""PostgreSQL ``COPY ... FROM STDIN`` inside the run's transaction, foreign keys checked last.
+
+Loading rows with their foreign keys in place makes the server check every row against its
+parents, which costs more than the load itself. Like ``pg_restore``, this writer drops a table's
+foreign-key constraints before its first row and adds them back — validated — in
+:meth:`finish`, in the same transaction: integrity is still proven before commit, and a
+violation rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+
+from seedkit.schema import TableInfo
+from seedkit.writers import bind_processors, encode
+
+
+class CopyWriter:
+    name = "copy"
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._dropped: list[tuple[str, str, str]] = []  # (table sql, constraint name, definition)
+        self._prepared: set[str] = set()
+        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list]] = {}
+
+    def _relax(self, info: TableInfo) -> None:
+        table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
+        found = self.conn.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY conname"
+            ),
+            {"t": table_sql},
+        ).all()
+        for name, definition in found:
+            quoted = self.conn.dialect.identifier_preparer.quote(name)
+            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {quoted}")
+            self._dropped.append((table_sql, quoted, definition))
+
+    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        if info.name not in self._prepared:
+            self._relax(info)
+            self._prepared.add(info.name)
+        key = (info.name, attrs)
+        if key not in self._statements:
+            quote = self.conn.dialect.identifier_preparer
+            columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
+            sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
+            self._statements[key] = (sql, bind_processors(self.conn, info, attrs))
+        sql, processors = self._statements[key]
+        cursor = self.conn.connection.driver_connection.cursor()
+        with cursor.copy(sql) as copy:
+            write_row = copy.write_row
+            for row in encode(rows, processors):
+                write_row(row)
+
+    def finish(self) -> None:
+        """Add every dropped constraint back; PostgreSQL validates each against all rows."""
+        dropped, self._dropped = self._dropped, []
+        for table_sql, name, definition in dropped:
+            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} ADD CONSTRAINT {name} {definition}")

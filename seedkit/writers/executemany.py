@@ -1,0 +1,39 @@
+"""DB-API ``executemany`` of prepared rows: SQLite's fastest path, and a portable one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from seedkit.schema import TableInfo
+from seedkit.writers import bind_processors, encode
+
+
+class ExecutemanyWriter:
+    name = "executemany"
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list]] = {}
+
+    def _statement(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[str, list]:
+        key = (info.name, attrs)
+        if key not in self._statements:
+            quote = self.conn.dialect.identifier_preparer
+            columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
+            marker = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+            sql = (
+                f"INSERT INTO {quote.format_table(info.table)} ({columns}) VALUES ({', '.join([marker] * len(attrs))})"
+            )
+            self._statements[key] = (sql, bind_processors(self.conn, info, attrs))
+        return self._statements[key]
+
+    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        sql, processors = self._statement(info, attrs)
+        self.conn.exec_driver_sql(sql, list(encode(rows, processors)))
+
+    def finish(self) -> None:
+        """Nothing was relaxed: every row was checked as it went in."""
