@@ -37,8 +37,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DatabaseUrl = Annotated[
     Optional[str],
@@ -185,7 +185,7 @@ def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
 
 @app.command()
 def run(
-    recipe: Annotated[str, typer.Argument(help="Recipe name (a module in the recipes folder).")],
+    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name (a module in the recipes folder).")],
     seed: Seed = 0,
     scale: Scale = 1.0,
     now: Annotated[
@@ -235,7 +235,7 @@ def run(
 
 @app.command()
 def reset(
-    recipe: Annotated[str, typer.Argument(help="Recipe to seed after the wipe.")],
+    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe to seed after the wipe.")],
     seed: Seed = 0,
     scale: Scale = 1.0,
     now: Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601.")] = None,
@@ -273,7 +273,7 @@ def reset(
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(help="Target revision; 'base' or '-N' downgrade.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision; 'base' or '-N' downgrade.")] = "head",
     wait: Wait = 0,
     database_url: DatabaseUrl = None,
     alembic_config: AlembicConfig = None,
@@ -303,7 +303,7 @@ def list_(recipes: RecipesDir = None, as_json: AsJson = False, debug: Debug = Fa
 
 @app.command()
 def plan(
-    recipe: Annotated[str, typer.Argument(help="Recipe name.")],
+    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name.")],
     scale: Scale = 1.0,
     recipes: RecipesDir = None,
     as_json: AsJson = False,

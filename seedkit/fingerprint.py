@@ -69,7 +69,7 @@ def table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
     order = list(table.primary_key.columns) or columns
     digest = hashlib.sha256()
     count = 0
-    result = conn.execution_options(yield_per=10_000).execute(select(*columns).order_by(*order))
+    result = conn.execute(select(*columns).order_by(*order), execution_options={"yield_per": 10_000})
     for row in result:
         digest.update(json.dumps([_canonical(v) for v in row], sort_keys=True, separators=(",", ":")).encode())
         digest.update(b"\n")

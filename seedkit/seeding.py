@@ -176,10 +176,17 @@ class Seeder:
         return kept
 
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
+        info = compiled.info
         found = []
         for fresh in uniquifiers_for(compiled, sample):
-            key = (compiled.info.name, fresh.attrs)
-            found.append(self.uniquifiers.setdefault(key, fresh))
+            key = (info.name, fresh.attrs)
+            if key not in self.uniquifiers:
+                if self.initial.get(info.name):
+                    # Appending: values already in the table are taken too.
+                    columns = [info.columns[info.attrs.index(a)] for a in fresh.attrs]
+                    fresh.seen.update(tuple(row) for row in self.conn.execute(select(*columns)))
+                self.uniquifiers[key] = fresh
+            found.append(self.uniquifiers[key])
         return found
 
     def _move_sequence(self, info: TableInfo) -> None:

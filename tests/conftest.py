@@ -1,0 +1,108 @@
+"""Real databases for every test: a fresh SQLite file, and a fresh PostgreSQL database.
+
+PostgreSQL comes from ``SEEDKIT_TEST_PG`` (default: the local server's ``postgres`` database,
+used only to create and drop one throwaway database per test). When it cannot be reached the
+PostgreSQL tests are skipped on a developer's machine, and fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from seedkit.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("SEEDKIT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_admin():
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the server
+        engine.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true but unreachable at {ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {ADMIN_URL}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    engine = _pg_admin()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_admin) -> Iterator[str]:
+    """A URL to a brand-new, empty PostgreSQL database, dropped after the test."""
+    name = f"seedkit_test_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'seed.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request) -> str:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(autouse=True)
+def _project_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run from the repository root, like a user in a fresh clone, with no stray env."""
+    monkeypatch.chdir(ROOT)
+    for var in ("SEEDKIT_DATABASE_URL", "DATABASE_URL", "SEEDKIT_ENV"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def cli(*args: str, input: str | None = None):
+    """Invoke the real CLI in-process."""
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def cli_json(*args: str) -> dict:
+    result = cli(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def seedkit_process(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 120):
+    """Run ``seedkit`` in a fresh Python process, as a user's shell would."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("SEEDKIT_DATABASE_URL", "DATABASE_URL")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "seedkit", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def fingerprint_of(url: str) -> dict:
+    return cli_json("fingerprint", "--database-url", url)
