@@ -273,7 +273,9 @@ def reset(
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision; 'base' or '-N' downgrade.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help="Target revision; 'base' or '-N' downgrade.")
+    ] = "head",
     wait: Wait = 0,
     database_url: DatabaseUrl = None,
     alembic_config: AlembicConfig = None,

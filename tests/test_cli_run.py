@@ -40,15 +40,21 @@ def test_per_parent_counts_respect_their_range(db_url):
     cli_json("run", "demo", "--seed", "3", "--database-url", db_url)
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        per_user = conn.execute(
-            text(
-                "SELECT count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id "
-                "WHERE u.is_admin = false AND u.is_active = true GROUP BY u.id"
+        per_user = (
+            conn.execute(
+                text(
+                    "SELECT count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id "
+                    "WHERE u.is_admin = false AND u.is_active = true GROUP BY u.id"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         per_order = conn.execute(text("SELECT count(*) FROM order_items GROUP BY order_id")).scalars().all()
         mismatched_prices = conn.execute(
-            text("SELECT count(*) FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.unit_price <> p.price")
+            text(
+                "SELECT count(*) FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.unit_price <> p.price"
+            )
         ).scalar_one()
         admins = conn.execute(text("SELECT count(*) FROM users WHERE is_admin = true")).scalar_one()
         suspended = conn.execute(

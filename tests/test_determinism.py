@@ -1,0 +1,113 @@
+"""Same recipe + seed + seedkit version ⇒ the same data, in any process, on any day, on any backend."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import time_machine
+from sqlalchemy import create_engine, text
+
+import seedkit
+from tests.conftest import ROOT, cli, cli_json, fingerprint_of, seedkit_process
+from tests.library_project import write_project
+
+
+def _fingerprint_in_new_process(url: str, *args: str, cwd=ROOT) -> dict:
+    seeded = seedkit_process("run", *args, "-q", "--database-url", url, cwd=cwd)
+    assert seeded.returncode == 0, seeded.stderr
+    printed = seedkit_process("fingerprint", "--json", "--database-url", url, cwd=cwd)
+    assert printed.returncode == 0, printed.stderr
+    return json.loads(printed.stdout)
+
+
+def test_two_processes_two_databases_same_fingerprint(tmp_path, pg_url):
+    first = _fingerprint_in_new_process(f"sqlite:///{tmp_path / 'a.db'}", "demo", "--seed", "42")
+    second = _fingerprint_in_new_process(f"sqlite:///{tmp_path / 'b.db'}", "demo", "--seed", "42")
+    on_postgres = _fingerprint_in_new_process(pg_url, "demo", "--seed", "42")
+    assert first == second
+    assert on_postgres == first, "SQLite and PostgreSQL hold different logical rows"
+    assert first["tables"]["users"]["rows"] == 58
+
+
+def test_a_different_seed_gives_different_data(tmp_path):
+    a = cli_json("run", "demo", "--seed", "1", "--database-url", f"sqlite:///{tmp_path / 'a.db'}")
+    b = cli_json("run", "demo", "--seed", "2", "--database-url", f"sqlite:///{tmp_path / 'b.db'}")
+    assert a["fingerprint"] != b["fingerprint"]
+
+
+def test_the_real_clock_does_not_matter_but_now_does(tmp_path):
+    settings = seedkit.load_settings(database_url=f"sqlite:///{tmp_path / 'today.db'}")
+    today = seedkit.run("demo", settings=settings, seed=9).fingerprint
+    with time_machine.travel("2031-07-04 03:00:00+00:00", tick=True):
+        later = seedkit.load_settings(database_url=f"sqlite:///{tmp_path / 'later.db'}")
+        other_day = seedkit.run("demo", settings=later, seed=9).fingerprint
+    moved = seedkit.load_settings(database_url=f"sqlite:///{tmp_path / 'moved.db'}")
+    other_now = seedkit.run("demo", settings=moved, seed=9, now="2020-03-01T00:00:00").fingerprint
+    assert today == other_day
+    assert other_now != today
+    engine = create_engine(moved.database_url)
+    with engine.connect() as conn:
+        newest = conn.execute(text("SELECT max(created_at) FROM users")).scalar_one()
+    engine.dispose()
+    assert str(newest) < "2020-03-01 00:00:01"
+
+
+def test_sequences_restart_on_every_run(tmp_path):
+    a = cli_json("run", "demo", "--seed", "4", "--database-url", f"sqlite:///{tmp_path / 'a.db'}")
+    b = cli_json("run", "demo", "--seed", "4", "--database-url", f"sqlite:///{tmp_path / 'b.db'}")
+    assert a["fingerprint"] == b["fingerprint"]
+    engine = create_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    with engine.connect() as conn:
+        first_sku = conn.execute(text("SELECT sku FROM products ORDER BY id LIMIT 1")).scalar_one()
+    engine.dispose()
+    assert first_sku == "SKU-00000"
+
+
+UUIDS = """
+import uuid
+import factory
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("uuid4 and fuzzy values, which must be seeded too")
+authors = recipe.add(AuthorFactory, 5, pen_name=factory.LazyFunction(lambda: uuid.uuid4().hex))
+books = recipe.add(BookFactory, per=authors, count=2, title=factory.LazyFunction(lambda: str(uuid.uuid4())),
+                   pages=factory.fuzzy.FuzzyInteger(1, 10**9))
+"""
+
+
+def test_uuid4_and_fuzzy_values_are_seeded_across_processes(tmp_path):
+    project = write_project(tmp_path / "p", {"uuids": UUIDS})
+    first = _fingerprint_in_new_process(f"sqlite:///{tmp_path / 'a.db'}", "uuids", "--seed", "3", cwd=project)
+    second = _fingerprint_in_new_process(f"sqlite:///{tmp_path / 'b.db'}", "uuids", "--seed", "3", cwd=project)
+    other = _fingerprint_in_new_process(f"sqlite:///{tmp_path / 'c.db'}", "uuids", "--seed", "4", cwd=project)
+    assert first == second
+    assert other["tables"]["books"]["hash"] != first["tables"]["books"]["hash"]
+
+
+def test_editing_one_step_leaves_unrelated_steps_unchanged(tmp_path):
+    edited = tmp_path / "recipes"
+    shutil.copytree(ROOT / "recipes", edited, ignore=shutil.ignore_patterns("__pycache__"))
+    demo = (edited / "demo.py").read_text()
+    demo = demo.replace("recipe.add(ProductFactory, 20)", "recipe.add(ProductFactory, 25)")
+    demo += '\nextra_users = recipe.add(UserFactory, 7, name="late_signups")\n'
+    (edited / "demo.py").write_text(demo)
+
+    original_url, edited_url = f"sqlite:///{tmp_path / 'o.db'}", f"sqlite:///{tmp_path / 'e.db'}"
+    assert cli("run", "demo", "--seed", "42", "-q", "--database-url", original_url).exit_code == 0
+    result = cli("run", "demo", "--seed", "42", "-q", "--recipes", str(edited), "--database-url", edited_url)
+    assert result.exit_code == 0, result.output
+    original, changed = fingerprint_of(original_url)["tables"], fingerprint_of(edited_url)["tables"]
+
+    for untouched in ("orders", "projects", "tasks"):
+        assert changed[untouched] == original[untouched], untouched
+    assert changed["products"]["rows"] == 25
+    assert changed["order_items"] != original["order_items"]  # its products changed
+    assert changed["users"]["rows"] == original["users"]["rows"] + 7
+    engine_o, engine_e = create_engine(original_url), create_engine(edited_url)
+    query = text("SELECT * FROM users ORDER BY id")
+    with engine_o.connect() as o, engine_e.connect() as e:
+        assert e.execute(query).all()[:58] == o.execute(query).all()
+    engine_o.dispose()
+    engine_e.dispose()

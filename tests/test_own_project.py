@@ -1,0 +1,44 @@
+"""Users bring their own models, factories, recipes and migrations: seedkit assumes none of ours."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import seedkit_process
+from tests.library_project import write_project
+
+
+def test_a_project_of_its_own_is_seeded_through_the_cli(tmp_path, db_url):
+    project = write_project(tmp_path / "library")
+    env = {"SEEDKIT_DATABASE_URL": db_url}
+
+    listed = seedkit_process("list", "--json", cwd=project, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert [r["name"] for r in json.loads(listed.stdout)] == ["library"]
+
+    result = seedkit_process("run", "library", "--seed", "11", "--json", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["tables"]["authors"] == 10
+    assert 8 <= report["tables"]["books"] <= 24
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        famous = conn.execute(text("SELECT count(*) FROM authors WHERE famous")).scalar_one()
+        orphans = conn.execute(
+            text("SELECT count(*) FROM books b LEFT JOIN authors a ON a.id = b.author_id WHERE a.id IS NULL")
+        ).scalar_one()
+        titles_match = conn.execute(
+            text(
+                "SELECT count(*) FROM books b JOIN authors a ON a.id = b.author_id WHERE b.title LIKE a.pen_name || ': %'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert famous == 2
+    assert orphans == 0
+    assert titles_match == report["tables"]["books"]
+
+    again = seedkit_process("run", "library", "--seed", "11", cwd=project, env=env)
+    assert again.returncode == 2 and "--append" in again.stderr
