@@ -7,6 +7,8 @@ failure and is reported as a failed seed (exit 1).
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SeedkitError(Exception):
     """Base class: a failure seedkit understood and can explain in one message."""
@@ -42,3 +44,20 @@ class MigrationError(SeedkitError):
 
 class SeedFailed(SeedkitError):
     """Writing the rows failed (a constraint, a factory error); everything was rolled back."""
+
+
+def describe_db_error(exc: Any) -> str:
+    """One line naming the table and constraint, from the driver's diagnostics when it has them."""
+    from seedkit.safety import mask_text
+
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    first = text.splitlines()[0] if text else type(orig).__name__
+    diag = getattr(orig, "diag", None)
+    if diag is not None and (diag.table_name or diag.constraint_name):
+        parts = [f"table {diag.table_name}"] if diag.table_name else []
+        if diag.constraint_name:
+            parts.append(f"constraint {diag.constraint_name}")
+        detail = f" ({diag.message_detail})" if diag.message_detail else ""
+        return mask_text(f"{first} [{', '.join(parts)}]{detail}")
+    return mask_text(first)

@@ -19,13 +19,13 @@ from sqlalchemy.exc import DBAPIError
 from seedkit import history, migrations
 from seedkit.config import Settings
 from seedkit.database import acquire_run_lock, begin, connect, make_engine, parse_url
-from seedkit.errors import SeedFailed, TargetRefused, UsageError
+from seedkit.errors import SeedFailed, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprint import Fingerprint, fingerprint
 from seedkit.loader import load_recipe
 from seedkit.randomness import parse_now, seeded_world
 from seedkit.recipe import Between, Recipe
 from seedkit.report import Plan, PlannedStep, RunRecord, RunReport, Status
-from seedkit.safety import check_writable, mask_text, mask_url
+from seedkit.safety import check_writable, mask_url
 from seedkit.seeding import Progress, Seeder, scaled_size
 from seedkit.writers import make_writer
 
@@ -76,20 +76,6 @@ def _user_tables(conn: Connection, recipe: Recipe) -> list:
 
 def _counts(conn: Connection, tables: list) -> dict[str, int]:
     return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
-
-
-def _describe_db_error(exc: DBAPIError) -> str:
-    """One line naming the table and constraint, from the driver's diagnostics when it has them."""
-    orig = exc.orig
-    diag = getattr(orig, "diag", None)
-    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    if diag is not None and (diag.table_name or diag.constraint_name):
-        parts = [f"table {diag.table_name}"] if diag.table_name else []
-        if diag.constraint_name:
-            parts.append(f"constraint {diag.constraint_name}")
-        detail = f" ({diag.message_detail})" if diag.message_detail else ""
-        return mask_text(f"{first} [{', '.join(parts)}]{detail}")
-    return mask_text(first)
 
 
 def run(
@@ -159,7 +145,9 @@ def run(
             with seeded_world(clock):
                 result = seeder.seed_all()
         except DBAPIError as exc:
-            raise SeedFailed(f"Seeding {loaded.name} failed and was rolled back: {_describe_db_error(exc)}") from exc
+            raise SeedFailed(f"Seeding {loaded.name} failed and was rolled back: {describe_db_error(exc)}") from exc
+        except SeedFailed as exc:
+            raise SeedFailed(f"Seeding {loaded.name} failed and was rolled back: {exc}") from exc
         after = _counts(conn, tables)
         report.tables = {
             name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)

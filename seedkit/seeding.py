@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from seedkit.errors import RecipeError
+from seedkit.errors import RecipeError, SeedFailed, SeedkitError, describe_db_error
 from seedkit.generate import CHUNK, Chunk, CompiledStep, Uniquifier, Unsupported, _Pools, compile_step, uniquifiers_for
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
@@ -84,7 +85,12 @@ class Seeder:
         steps = self.recipe.validate()
         needed = {dep for s in steps for dep in self.recipe.dependencies(s)}
         for step in steps:
-            self._seed_step(step, keep=step in needed)
+            try:
+                self._seed_step(step, keep=step in needed)
+            except (SeedkitError, DBAPIError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # user factory code can fail in any way; say where
+                raise SeedFailed(f"step {step.name!r} ({step.info.name}): {type(exc).__name__}: {exc}") from exc
         self.writer.finish()
         if self._orm is not None and self._orm is not self.writer:
             self._orm.finish()
@@ -167,13 +173,20 @@ class Seeder:
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
                 rows = uniquifier.apply(rows, compiled.write_attrs, compiled.row_type)
-            self.writer.write(info, compiled.write_attrs, rows)
+            self._write(info, compiled.write_attrs, rows)
             if keep:
                 kept.extend(rows)
             if self.progress is not None:
                 self.progress(compiled.step.name, start + n, total)
         self._move_sequence(info)
         return kept
+
+    def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
+        try:
+            self.writer.write(info, attrs, rows)
+        except DBAPIError as exc:
+            # SQLite's messages do not always say which table; the step does.
+            raise SeedFailed(f"writing {info.name} failed: {describe_db_error(exc)}") from exc
 
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
         info = compiled.info

@@ -1,0 +1,109 @@
+"""A seed is all or nothing: errors, constraint violations and Ctrl-C leave the database as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT, cli, fingerprint_of
+from tests.library_project import write_project
+
+FAILS_HALFWAY = """
+import factory
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+calls = {"n": 0}
+
+def pages():
+    calls["n"] += 1
+    if calls["n"] > 15:
+        raise RuntimeError("the printer caught fire")
+    return 100
+
+recipe = Recipe("fails after some rows were written")
+authors = recipe.add(AuthorFactory, 10, name="more_authors")
+books = recipe.add(BookFactory, per=authors, count=3, pages=factory.LazyFunction(pages))
+"""
+
+NULL_PAGES = """
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("violates NOT NULL on books.pages")
+authors = recipe.add(AuthorFactory, 3, name="more_authors")
+books = recipe.add(BookFactory, per=authors, count=1, pages=None)
+"""
+
+DANGLING = """
+from seedkit import Recipe
+from .library_factories import BookFactory
+
+recipe = Recipe("points books at an author that does not exist")
+books = recipe.add(BookFactory, 3, author=None, author_id=424242, title="Orphan")
+"""
+
+
+def _seeded_project(tmp_path, url):
+    project = write_project(tmp_path / "p", {"fails": FAILS_HALFWAY, "null_pages": NULL_PAGES, "dangling": DANGLING})
+    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    assert cli("run", "library", "--seed", "1", "--database-url", url, *opts).exit_code == 0
+    return opts
+
+
+def test_an_exception_mid_seed_rolls_back_every_row(tmp_path, db_url):
+    opts = _seeded_project(tmp_path, db_url)
+    before = fingerprint_of(db_url)
+    result = cli("run", "fails", "--append", "--database-url", db_url, *opts)
+    assert result.exit_code == 1
+    assert "the printer caught fire" in result.stderr and "rolled back" in result.stderr
+    assert "Traceback" not in result.output
+    assert fingerprint_of(db_url) == before
+
+
+def test_a_constraint_violation_names_table_and_rolls_back(tmp_path, db_url):
+    opts = _seeded_project(tmp_path, db_url)
+    before = fingerprint_of(db_url)
+    result = cli("run", "null_pages", "--append", "--database-url", db_url, *opts)
+    assert result.exit_code == 1
+    assert "books" in result.stderr and "pages" in result.stderr
+    assert fingerprint_of(db_url) == before
+
+
+def test_a_foreign_key_violation_is_caught_before_commit(tmp_path, db_url):
+    opts = _seeded_project(tmp_path, db_url)
+    before = fingerprint_of(db_url)
+    result = cli("run", "dangling", "--append", "--database-url", db_url, *opts)
+    assert result.exit_code == 1
+    assert "books" in result.stderr and "FOREIGN KEY" in result.stderr.upper()
+    assert fingerprint_of(db_url) == before
+
+
+def test_debug_shows_the_traceback(tmp_path, sqlite_url):
+    opts = _seeded_project(tmp_path, sqlite_url)
+    result = cli("run", "fails", "--append", "--debug", "--database-url", sqlite_url, *opts)
+    assert result.exit_code == 1 and "Traceback" in result.stderr
+
+
+def test_sigint_mid_seed_leaves_the_database_unchanged(db_url):
+    assert cli("run", "tiny", "--seed", "1", "--database-url", db_url).exit_code == 0
+    before = fingerprint_of(db_url)
+    env = {k: v for k, v in os.environ.items() if k not in ("SEEDKIT_DATABASE_URL", "DATABASE_URL")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedkit", "run", "demo", "--scale", "3000", "--append", "--database-url", db_url],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    assert proc.poll() is None, "the seed finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted" in stderr
+    assert fingerprint_of(db_url) == before
