@@ -8,11 +8,14 @@ randomness is derived from (seed, recipe, step, chunk number), never from what r
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, describe_db_error
 from seedkit.generate import CHUNK, Chunk, CompiledStep, Uniquifier, Unsupported, _Pools, compile_step, uniquifiers_for
@@ -54,6 +57,35 @@ def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
                 raise step.recipe._fail(step, f"count callable returned {value!r}; it must return a whole number ≥ 0")
             counts.append(value)
     return counts
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_all_subclasses(sub)]
+    return found
+
+
+@contextmanager
+def _factories_bound_to(session: Session) -> Iterator[None]:
+    """Point every SQLAlchemy factory (sub-factories included) at the run's session, then restore.
+
+    Factories name their own session (or none) for the user's tests; during a seed they must all
+    write through the run's transaction, and flush rather than commit.
+    """
+    saved = []
+    for cls in _all_subclasses(SQLAlchemyModelFactory):
+        meta = cls._meta
+        saved.append(
+            (meta, meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence)
+        )
+        meta.sqlalchemy_session, meta.sqlalchemy_session_factory = session, None
+        meta.sqlalchemy_session_persistence = "flush"
+    try:
+        yield
+    finally:
+        for meta, *values in saved:
+            meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = values
 
 
 class Seeder:
@@ -232,14 +264,10 @@ class Seeder:
             self._orm = self.writer if isinstance(self.writer, OrmWriter) else OrmWriter(self.conn)
         session = self._orm.session
         info = step.info
-        meta = step.factory._meta
-        saved = (meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence)
-        meta.sqlalchemy_session, meta.sqlalchemy_session_factory = session, None
-        meta.sqlalchemy_session_persistence = "flush"
         step.factory.reset_sequence(self._seq_base(info), force=True)
         row_type = row_class(step.model, info.attrs)
         kept: list[tuple] = []
-        try:
+        with _factories_bound_to(session):
             for number, start in enumerate(range(0, total, CHUNK)):
                 n = min(CHUNK, total - start)
                 chunk = Chunk(step_seed, number)
@@ -257,8 +285,6 @@ class Seeder:
                 session.expunge_all()
                 if self.progress is not None:
                     self.progress(step.name, start + n, total)
-        finally:
-            meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = saved
         return kept
 
     @staticmethod

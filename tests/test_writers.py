@@ -1,0 +1,60 @@
+"""Writers never change the data: every path gives the same fingerprint; the report names each."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from tests.conftest import cli, cli_json, fingerprint_of
+from tests.library_project import write_project
+
+
+def test_every_writer_gives_the_same_fingerprint_on_postgres(pg_admin, tmp_path):
+    results = {}
+    for writer in ("copy", "executemany", "orm"):
+        name = f"seedkit_writer_{writer}_{uuid.uuid4().hex[:8]}"
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = pg_admin.url.set(database=name).render_as_string(hide_password=False)
+        try:
+            report = cli_json("run", "demo", "--seed", "8", "--writer", writer, "--database-url", url)
+            assert set(report["paths"].values()) == {writer}
+            results[writer] = fingerprint_of(url)
+        finally:
+            with pg_admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    assert results["copy"] == results["executemany"] == results["orm"]
+
+
+def test_sqlite_writers_agree(tmp_path):
+    fast = cli_json("run", "demo", "--seed", "8", "--database-url", f"sqlite:///{tmp_path / 'a.db'}")
+    orm = cli_json("run", "demo", "--seed", "8", "--writer", "orm", "--database-url", f"sqlite:///{tmp_path / 'b.db'}")
+    assert set(fast["paths"].values()) == {"executemany"}
+    assert fast["fingerprint"] == orm["fingerprint"]
+
+
+def test_copy_needs_postgres(sqlite_url):
+    result = cli("run", "tiny", "--writer", "copy", "--database-url", sqlite_url)
+    assert result.exit_code == 2 and "PostgreSQL" in result.stderr
+
+
+PLAIN_SUBFACTORY = """
+from seedkit import Recipe
+from .library_factories import BookFactory
+
+recipe = Recipe("books whose authors come from a plain SubFactory")
+books = recipe.add(BookFactory, 4)
+"""
+
+
+def test_a_plain_subfactory_takes_the_orm_path(tmp_path, db_url):
+    project = write_project(tmp_path / "p", {"plain": PLAIN_SUBFACTORY})
+    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    report = cli_json("run", "plain", "--seed", "2", "--database-url", db_url, *opts)
+    assert report["tables"] == {"authors": 4, "books": 4}
+    assert report["paths"]["books"] == "orm"
+    again = tmp_path / "again.db"
+    other = cli_json("run", "plain", "--seed", "2", "--database-url", f"sqlite:///{again}", *opts)
+    assert other["fingerprint"] == report["fingerprint"]
