@@ -1,0 +1,36 @@
+"""`seedkit list` and `seedkit plan`: what recipes exist and what one will do, without a database."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import cli
+
+
+def test_list_shows_recipes_with_descriptions():
+    result = cli("list", "--json")
+    assert result.exit_code == 0
+    found = {r["name"]: r["description"] for r in json.loads(result.stdout)}
+    assert set(found) == {"demo", "tiny"}, "helper modules (models, factories) are not recipes"
+    assert all(found.values())
+
+
+def test_plan_orders_steps_by_dependency_and_scales(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEEDKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
+    result = cli("plan", "demo", "--scale", "2", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    names = [s["name"] for s in plan["steps"]]
+    assert names.index("users") < names.index("orders") < names.index("order_items")
+    assert names.index("products") < names.index("order_items")
+    steps = {s["name"]: s for s in plan["steps"]}
+    assert steps["users"]["expected"] == 100
+    assert steps["orders"]["expected"] == 100 * 2.5
+    assert steps["order_items"]["depends_on"] == ["orders", "products"]
+    assert not (tmp_path / "never.db").exists(), "plan must not touch a database"
+
+
+def test_plan_text_output():
+    result = cli("plan", "tiny")
+    assert result.exit_code == 0
+    assert "order_items" in result.stdout and "1-2 per" in result.stdout
