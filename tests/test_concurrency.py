@@ -1,0 +1,52 @@
+"""Two seedkit runs at once against one database: one waits for the other; data never doubles."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT, fingerprint_of
+
+
+def _start(*args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("SEEDKIT_DATABASE_URL", "DATABASE_URL")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "seedkit", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_simultaneous_runs_seed_once(db_url):
+    runs = [_start("run", "demo", "--scale", "100", "--seed", "1", "-q", "--database-url", db_url) for _ in range(2)]
+    outcomes = sorted((p.wait(timeout=300), p.stderr.read()) for p in runs)
+    assert [code for code, _ in outcomes] == [0, 2], outcomes
+    assert "already holds rows" in outcomes[1][1]
+    assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 100
+
+
+def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
+    holder = _start("run", "demo", "--scale", "400", "--seed", "1", "-q", "--database-url", db_url)
+    try:
+        time.sleep(2.5)
+        assert holder.poll() is None, "the first run ended before the second could meet its lock"
+        began = time.monotonic()
+        second = subprocess.run(
+            [sys.executable, "-m", "seedkit", "run", "tiny", "--no-wait-lock", "--append", "--database-url", db_url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        waited = time.monotonic() - began
+        assert second.returncode == 1, second.stderr
+        assert "lock" in second.stderr and "--no-wait-lock" in second.stderr
+        assert holder.poll() is None, f"the second run waited {waited:.1f}s for the first to finish"
+    finally:
+        assert holder.wait(timeout=300) == 0, holder.stderr.read()
+    assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 400

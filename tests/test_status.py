@@ -1,0 +1,55 @@
+"""Every run records itself; `seedkit status` tells what the database holds and when it was seeded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import ROOT, cli, cli_json, fingerprint_of
+
+
+def test_status_shows_the_last_run(db_url):
+    empty = cli_json("status", "--database-url", db_url)
+    assert empty["last_run"] is None
+    report = cli_json("run", "demo", "--seed", "42", "--database-url", db_url)
+    status = cli_json("status", "--database-url", db_url)
+    last = status["last_run"]
+    assert (last["recipe"], last["seed"], last["scale"]) == ("demo", 42, 1.0)
+    assert last["fingerprint"] == report["fingerprint"] == fingerprint_of(db_url)["overall"]
+    assert last["faker_version"] and last["seedkit_version"]
+    assert last["started_at"] <= last["finished_at"]
+    assert status["tables"]["users"] == 58
+    assert status["revision"] == "0001"
+    text = cli("status", "--database-url", db_url)
+    assert text.exit_code == 0 and "recipe demo, seed 42" in text.stdout
+
+
+def _recorded_runs(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM seedkit_runs")).scalar_one()
+    engine.dispose()
+    return count
+
+
+def test_only_successful_seeds_are_recorded(db_url):
+    assert cli("run", "tiny", "--database-url", db_url).exit_code == 0
+    assert cli("run", "tiny", "--database-url", db_url).exit_code == 2  # refused: not empty
+    assert cli_json("run", "tiny", "--if-empty", "--database-url", db_url)["status"] == "skipped"
+    assert _recorded_runs(db_url) == 1
+
+
+def test_a_rerun_that_yields_different_data_is_flagged(tmp_path, db_url):
+    edited = tmp_path / "recipes"
+    shutil.copytree(ROOT / "recipes", edited, ignore=shutil.ignore_patterns("__pycache__"))
+    factories = edited / "factories.py"
+    factories.write_text(factories.read_text().replace('factory.Faker("catch_phrase")', 'factory.Faker("bs")'))
+
+    first = cli_json("run", "tiny", "--seed", "3", "--database-url", db_url)
+    same = cli("reset", "tiny", "--seed", "3", "--yes", "--json", "--database-url", db_url)
+    assert json.loads(same.stdout)["previous_fingerprint"] is None
+    changed = cli("reset", "tiny", "--seed", "3", "--yes", "--recipes", str(edited), "--database-url", db_url)
+    assert changed.exit_code == 0
+    assert "data differs" in changed.stdout and first["fingerprint"] in changed.stdout
