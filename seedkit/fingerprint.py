@@ -1,25 +1,34 @@
 """Stable per-table content hashes: the proof that two databases hold the same data.
 
-Values are canonicalised before hashing so that the same logical rows hash alike on SQLite and
-PostgreSQL: decimals without trailing zeros, datetimes in ISO form (aware ones in UTC), JSON
-with sorted keys, UUIDs as text. Rows are taken in primary-key order; columns in name order.
+Each value is rendered as canonical text chosen by its column's type, so the same logical rows
+give the same text on SQLite and PostgreSQL: integers and booleans as digits, decimals without
+trailing zeros, timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (UTC when aware), strings as JSON
+literals, JSON in PostgreSQL ``jsonb``'s canonical form, NULL as ``\\N``. Fields are joined by
+tabs, rows (in primary-key order) by newlines, and the table hash is the SHA-256 of that text.
+
+PostgreSQL computes the text and the hash itself (one query per table, no rows cross the wire);
+SQLite's raw values are rendered in Python by the mirror-image functions below.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import decimal
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, select
+from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, MetaData, Numeric, Table
+from sqlalchemy import String as SAString
+from sqlalchemy import Uuid as SAUuid
 
 # seedkit's bookkeeping and Alembic's are not the user's data.
 IGNORED_TABLES = frozenset({"alembic_version", "seedkit_runs"})
+NULL = "\\N"
+_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 @dataclass(frozen=True)
@@ -40,51 +49,143 @@ class Fingerprint:
         }
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, decimal.Decimal):
-        return "d:" + format(value.normalize(), "f")
-    if isinstance(value, float):
-        return "d:" + format(decimal.Decimal(repr(value)).normalize(), "f")
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return "t:" + value.isoformat()
-    if isinstance(value, (dt.date, dt.time)):
-        return "t:" + value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return "u:" + str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "b:" + base64.b64encode(bytes(value)).decode()
+# -- the canonical text, per column type: (PostgreSQL expression, Python renderer) ----------------
+
+
+def _kind(column) -> str:
+    t = column.type
+    if isinstance(t, Boolean):
+        return "bool"
+    if isinstance(t, Integer):
+        return "int"
+    if isinstance(t, Float):
+        return "float"
+    if isinstance(t, Numeric):
+        return "numeric"
+    if isinstance(t, DateTime):
+        return "timestamptz" if t.timezone else "timestamp"
+    if isinstance(t, Date):
+        return "date"
+    if isinstance(t, JSON):
+        return "json"
+    if isinstance(t, SAUuid):
+        return "uuid"
+    if isinstance(t, LargeBinary):
+        return "bytes"
+    if isinstance(t, SAString):
+        return "text"
+    return "other"
+
+
+def _pg_expression(kind: str, col: str) -> str:
+    expressions = {
+        "bool": f"CASE WHEN {col} THEN '1' WHEN NOT {col} THEN '0' END",
+        "int": f"{col}::text",
+        "float": f"{col}::text",
+        "numeric": f"trim_scale({col})::text",
+        "timestamp": f"""to_char({col}, 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
+        "timestamptz": f"""to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
+        "date": f"to_char({col}, 'YYYY-MM-DD')",
+        "json": f"to_json({col}::jsonb::text)::text",
+        # SQLite keeps UUIDs as 32 hex digits in a CHAR(32) column that reflects as text.
+        "uuid": f"to_json(replace({col}::text, '-', ''))::text",
+        "bytes": f"encode({col}, 'hex')",
+        "text": f"to_json({col}::text)::text",
+    }
+    return f"coalesce({expressions.get(kind, f'{col}::text')}, '{NULL}')"
+
+
+def _decimal_text(value: Any) -> str:
+    number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(repr(value))
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _float_text(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _timestamp_text(value: Any) -> str:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime(_TIMESTAMP)
+
+
+def _jsonb_text(value: Any) -> str:
+    """``jsonb``'s text form: keys ordered by length then bytes, ``", "`` and ``": "`` separators."""
+    if isinstance(value, (str, bytes)):
+        value = json.loads(value)
+    return json.dumps(_jsonb_order(value), ensure_ascii=False, separators=(", ", ": "))
+
+
+def _jsonb_order(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    return "s:" + str(value)
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {k: _jsonb_order(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_jsonb_order(v) for v in value]
+    return value
 
 
-def table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
+_PYTHON: dict[str, Callable[[Any], str]] = {
+    "bool": lambda v: "1" if v else "0",
+    "int": lambda v: str(int(v)),
+    "float": _float_text,
+    "numeric": _decimal_text,
+    "timestamp": _timestamp_text,
+    "timestamptz": _timestamp_text,
+    "date": lambda v: v if isinstance(v, str) else v.isoformat(),
+    "json": lambda v: json.dumps(_jsonb_text(v), ensure_ascii=False),
+    "uuid": lambda v: json.dumps((v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).hex),
+    "bytes": lambda v: bytes(v).hex(),
+    "text": lambda v: json.dumps(v, ensure_ascii=False),
+    "other": str,
+}
+
+
+def _pg_table(conn: Connection, table: Table) -> TableFingerprint:
+    quote = conn.dialect.identifier_preparer.quote
     columns = sorted(table.columns, key=lambda c: c.name)
-    order = list(table.primary_key.columns) or columns
-    digest = hashlib.sha256()
-    count = 0
-    result = conn.execute(select(*columns).order_by(*order), execution_options={"yield_per": 10_000})
-    for row in result:
-        digest.update(json.dumps([_canonical(v) for v in row], sort_keys=True, separators=(",", ":")).encode())
-        digest.update(b"\n")
-        count += 1
-    return TableFingerprint(rows=count, hash=digest.hexdigest())
+    row = "concat_ws(E'\\t', " + ", ".join(_pg_expression(_kind(c), quote(c.name)) for c in columns) + ")"
+    pk = [quote(c.name) for c in table.primary_key.columns]
+    order = ", ".join(pk) if pk else f'{row} COLLATE "C"'
+    sql = (
+        f"SELECT count(*), encode(sha256(convert_to(coalesce(string_agg({row}, E'\\n' ORDER BY {order}), ''), "
+        f"'UTF8')), 'hex') FROM {conn.dialect.identifier_preparer.format_table(table)}"
+    )
+    count, digest = conn.exec_driver_sql(sql).one()
+    return TableFingerprint(rows=count, hash=digest)
+
+
+def _python_table(conn: Connection, table: Table) -> TableFingerprint:
+    quote = conn.dialect.identifier_preparer.quote
+    columns = sorted(table.columns, key=lambda c: c.name)
+    renderers = [_PYTHON[_kind(c)] for c in columns]
+    pk = [quote(c.name) for c in table.primary_key.columns]
+    select = ", ".join(quote(c.name) for c in columns)
+    sql = f"SELECT {select} FROM {conn.dialect.identifier_preparer.format_table(table)}"
+    if pk:
+        sql += f" ORDER BY {', '.join(pk)}"
+    lines = [
+        "\t".join(NULL if v is None else render(v) for render, v in zip(renderers, row, strict=True))
+        for row in conn.exec_driver_sql(sql)
+    ]
+    if not pk:
+        lines.sort()
+    return TableFingerprint(rows=len(lines), hash=hashlib.sha256("\n".join(lines).encode()).hexdigest())
 
 
 def fingerprint(conn: Connection, tables: list[str] | None = None) -> Fingerprint:
     """Fingerprint every user table (or just ``tables``) reachable on ``conn``."""
     metadata = MetaData()
     metadata.reflect(conn, only=tables)
-    result = {}
-    for name in sorted(metadata.tables):
-        if name not in IGNORED_TABLES:
-            result[name] = table_fingerprint(conn, metadata.tables[name])
+    one_table = _pg_table if conn.dialect.name == "postgresql" else _python_table
+    result = {
+        name: one_table(conn, metadata.tables[name]) for name in sorted(metadata.tables) if name not in IGNORED_TABLES
+    }
     overall = hashlib.sha256(
         json.dumps({n: [t.rows, t.hash] for n, t in result.items()}, sort_keys=True).encode()
     ).hexdigest()
