@@ -146,6 +146,10 @@ class Compiler:
             return lambda chunk, n, seq: [fn() for _ in range(n)]
         if isinstance(decl, factory.fuzzy.FuzzyChoice):
             return self._fuzzy_choice(decl)
+        if isinstance(decl, factory.fuzzy.FuzzyInteger):
+            # One C-level choices() call per chunk instead of a randrange() per row.
+            values = range(decl.low, decl.high + 1, decl.step)
+            return lambda chunk, n, seq: factory.random.randgen.choices(values, k=n)
         if isinstance(decl, factory.fuzzy.BaseFuzzyAttribute):
             fuzz = decl.fuzz
             return lambda chunk, n, seq: [fuzz() for _ in range(n)]
@@ -241,8 +245,9 @@ class CompiledStep:
         first_id: int,
         seq: int,
         parents: list | None,
+        named: bool = True,
     ) -> list[tuple]:
-        """``n`` rows as tuples in ``write_attrs`` order (attribute access by name too)."""
+        """``n`` rows as tuples in ``write_attrs`` order; ``named`` rows also read by attribute."""
         info = self.info
         cols: dict[str, list] = {name: fn(chunk, n, seq) for name, fn in self.columns}
         links: dict[str, list] = {}
@@ -265,7 +270,8 @@ class CompiledStep:
             cols[info.pk] = list(range(first_id, first_id + n))
         for attr, default in self.defaults.items():
             cols[attr] = [default() for _ in range(n)] if callable(default) else [default] * n
-        return list(map(self.row_type, zip(*(cols[a] for a in self.write_attrs), strict=True)))
+        rows = zip(*(cols[a] for a in self.write_attrs), strict=True)
+        return list(map(self.row_type, rows)) if named else list(rows)
 
     def _resolve_rows(self, cols: dict[str, list], n: int, seq: int) -> None:
         lazy = self.rows
@@ -403,7 +409,7 @@ class Uniquifier:
             seen.add(candidate)
             values = list(row)
             values[tag_at] = candidate[slot]
-            rows[i] = row_type(values)
+            rows[i] = row_type(values) if isinstance(row, row_type) else tuple(values)
         return rows
 
 
@@ -424,7 +430,11 @@ def uniquifiers_for(compiled: CompiledStep, sample: list[tuple]) -> list[Uniquif
     for attrs in info.unique:
         if not set(attrs) <= set(compiled.write_attrs) or info.pk in attrs:
             continue
-        texts = [a for a in attrs if a not in fk_attrs and all(isinstance(getattr(r, a), str) for r in sample)]
+        texts = [
+            a
+            for a in attrs
+            if a not in fk_attrs and all(isinstance(r[compiled.write_attrs.index(a)], str) for r in sample)
+        ]
         if texts:
             result.append(Uniquifier(attrs, texts[-1]))
     return result

@@ -33,9 +33,6 @@ class Between:
     low: int
     high: int
 
-    def draw(self, rng: random.Random) -> int:
-        return rng.randint(self.low, self.high)
-
     def __str__(self) -> str:
         return f"{self.low}-{self.high}"
 

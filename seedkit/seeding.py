@@ -49,7 +49,7 @@ def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
             continue
         rng = random.Random(derive(step_seed, "counts", block))
         if isinstance(spec, Between):
-            counts.extend(rng.randint(spec.low, spec.high) for _ in range(n))
+            counts.extend(rng.choices(range(spec.low, spec.high + 1), k=n))
             continue
         for _ in range(n):
             value = spec(rng)
@@ -200,7 +200,7 @@ class Seeder:
         for number, start in enumerate(range(0, total, CHUNK)):
             n = min(CHUNK, total - start)
             chunk_parents = parents[start : start + n] if parents is not None else None
-            rows = compiled.generate(Chunk(step_seed, number), n, first_id + start, seq + start, chunk_parents)
+            rows = compiled.generate(Chunk(step_seed, number), n, first_id + start, seq + start, chunk_parents, keep)
             if uniquifiers is None:
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:

@@ -9,12 +9,49 @@ violation rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Float, Integer, Numeric, String, Uuid, text
+from sqlalchemy.types import TypeDecorator
 
 from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, encode
+
+# COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+
+
+def _escape(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+def _text_converter(column) -> Callable[[object], str] | None:
+    """How one column's Python values become COPY text, or None when psycopg must adapt them."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
+    if isinstance(kind, Boolean):
+        return lambda v: "t" if v else "f"
+    if isinstance(kind, (Integer, Numeric, Float, Date, DateTime, Uuid)):
+        return str
+    if isinstance(kind, JSON):
+        return lambda v: _escape(json.dumps(v))
+    if isinstance(kind, String):
+        return lambda v: _escape(str(v))
+    return None
+
+
+def _text_block(rows: Sequence[tuple], converters: list[Callable[[object], str]]) -> bytes:
+    """Rows as one COPY text payload, converted column by column (cheaper than row by row)."""
+    columns = []
+    for convert, values in zip(converters, zip(*rows), strict=True):
+        if None in values:
+            columns.append([_NULL if v is None else convert(v) for v in values])
+        else:
+            columns.append(list(map(convert, values)))
+    return ("\n".join(map("\t".join, zip(*columns))) + "\n").encode()
 
 
 class CopyWriter:
@@ -24,7 +61,7 @@ class CopyWriter:
         self.conn = conn
         self._dropped: list[tuple[str, str, str]] = []  # (table sql, constraint name, definition)
         self._prepared: set[str] = set()
-        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list]] = {}
+        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, list | None]] = {}
 
     def _relax(self, info: TableInfo) -> None:
         table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
@@ -51,10 +88,15 @@ class CopyWriter:
             quote = self.conn.dialect.identifier_preparer
             columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
             sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
-            self._statements[key] = (sql, bind_processors(self.conn, info, attrs))
-        sql, processors = self._statements[key]
+            converters = [_text_converter(info.columns[info.attrs.index(a)]) for a in attrs]
+            fast = converters if all(converters) else None
+            self._statements[key] = (sql, bind_processors(self.conn, info, attrs), fast)
+        sql, processors, converters = self._statements[key]
         cursor = self.conn.connection.driver_connection.cursor()
         with cursor.copy(sql) as copy:
+            if converters is not None:
+                copy.write(_text_block(rows, converters))
+                return
             write_row = copy.write_row
             for row in encode(rows, processors):
                 write_row(row)
