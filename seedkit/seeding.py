@@ -108,6 +108,7 @@ class Seeder:
         self.progress = progress
         self.kept: dict[Step, list[tuple]] = {}
         self.written: dict[str, int] = {}  # table -> rows this run wrote there so far
+        self.next_id: dict[str, int] = {}  # table -> next primary key seedkit will assign
         self.initial: dict[str, int] = {}
         self.uniquifiers: dict[tuple[str, tuple[str, ...]], Uniquifier] = {}
         self.result = SeedResult()
@@ -142,11 +143,16 @@ class Seeder:
             self.initial[info.name] = count
         return self.initial[info.name] + self.written.get(info.name, 0)
 
-    def _first_id(self, info: TableInfo) -> int:
+    def _take_ids(self, info: TableInfo, count: int) -> int:
+        """Reserve ``count`` primary keys; seedkit numbers rows itself, so children need no round trip."""
         if info.pk is None:
             return 0
-        column = info.columns[info.attrs.index(info.pk)]
-        return (self.conn.execute(select(func.max(column))).scalar() or 0) + 1
+        if info.name not in self.next_id:
+            column = info.columns[info.attrs.index(info.pk)]
+            self.next_id[info.name] = (self.conn.execute(select(func.max(column))).scalar() or 0) + 1
+        first = self.next_id[info.name]
+        self.next_id[info.name] = first + count
+        return first
 
     def _seed_step(self, step: Step, *, keep: bool) -> None:
         recipe = self.recipe
@@ -174,6 +180,7 @@ class Seeder:
             self.result.reasons[step.name] = str(why)
             rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs)
             self._note_path(info.name, "orm")
+            self.next_id.clear()  # the database numbered those rows (and any SubFactory parents)
         else:
             compiled.refs = refs
             rows_kept = self._compiled_path(compiled, step_seed, total, parents, keep)
@@ -193,7 +200,7 @@ class Seeder:
         self, compiled: CompiledStep, step_seed: int, total: int, parents: list | None, keep: bool
     ) -> list[tuple]:
         info = compiled.info
-        first_id = self._first_id(info)
+        first_id = self._take_ids(info, total)
         seq = self._seq_base(info)
         kept: list[tuple] = []
         uniquifiers: list[Uniquifier] | None = None

@@ -60,7 +60,7 @@ def test_a_plain_subfactory_takes_the_orm_path(tmp_path, db_url):
     assert other["fingerprint"] == report["fingerprint"]
 
 
-AWKWARD_TEXT = r'''
+AWKWARD_TEXT = r"""
 import factory
 from seedkit import Recipe
 from .library_factories import AuthorFactory, BookFactory
@@ -70,13 +70,15 @@ authors = recipe.add(
     AuthorFactory, 6, pen_name=factory.Sequence(lambda n: f"tab\t{n} newline\n back\\slash \\N \"q\" ☕ \r end")
 )
 books = recipe.add(BookFactory, per=authors, count=1, title=factory.Sequence(lambda n: "\\" * (n % 3)))
-'''
+"""
 
 
 def test_copy_escapes_text_exactly_like_the_other_writers(pg_url, tmp_path):
     project = write_project(tmp_path / "p", {"awkward": AWKWARD_TEXT})
     opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
     copied = cli_json("run", "awkward", "--writer", "copy", "--database-url", pg_url, *opts)
-    plain = cli_json("run", "awkward", "--writer", "executemany", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", *opts)
+    plain = cli_json(
+        "run", "awkward", "--writer", "executemany", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", *opts
+    )
     assert copied["paths"]["authors"] == "copy"
     assert copied["fingerprint"] == plain["fingerprint"]

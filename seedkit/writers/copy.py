@@ -27,8 +27,18 @@ def _escape(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def _text_converter(column) -> Callable[[object], str] | None:
-    """How one column's Python values become COPY text, or None when psycopg must adapt them."""
+def _needs_escape(values: list[str]) -> bool:
+    """One C-level scan of the whole column; most generated text has nothing to escape."""
+    joined = "".join(values)
+    return "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined
+
+
+_Converter = Callable[[object], str] | str
+
+
+def _text_converter(column) -> _Converter | None:
+    """How one column's Python values become COPY text (``"text"``: escaped only if needed),
+    or None when psycopg must adapt them."""
     kind = column.type
     if isinstance(kind, TypeDecorator):
         return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
@@ -39,19 +49,20 @@ def _text_converter(column) -> Callable[[object], str] | None:
     if isinstance(kind, JSON):
         return lambda v: _escape(json.dumps(v))
     if isinstance(kind, String):
-        return lambda v: _escape(str(v))
+        return "text"
     return None
 
 
-def _text_block(rows: Sequence[tuple], converters: list[Callable[[object], str]]) -> bytes:
+def _text_block(rows: Sequence[tuple], converters: list[_Converter]) -> bytes:
     """Rows as one COPY text payload, converted column by column (cheaper than row by row)."""
     columns = []
-    for convert, values in zip(converters, zip(*rows), strict=True):
-        if None in values:
-            columns.append([_NULL if v is None else convert(v) for v in values])
-        else:
-            columns.append(list(map(convert, values)))
-    return ("\n".join(map("\t".join, zip(*columns))) + "\n").encode()
+    for convert, values in zip(converters, zip(*rows, strict=True), strict=True):
+        has_null = None in values
+        if convert == "text":
+            present = [v for v in values if v is not None] if has_null else values
+            convert = _escape if _needs_escape(present) else str
+        columns.append([_NULL if v is None else convert(v) for v in values] if has_null else list(map(convert, values)))
+    return ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
 
 
 class CopyWriter:

@@ -1,0 +1,269 @@
+"""seedkit's benchmark: where a seed's time goes, against the ways people seed today.
+
+One command, one process tree, one run, on the demo schema:
+
+  (1) `seedkit run demo` with the default path into PostgreSQL (COPY), at ~1.2M rows and at half
+      that (peak RSS at both: memory must stay flat), and into a SQLite file at a smaller size;
+  (2) factory-boy `create_batch` with commit persistence, at a small size;
+  (3) factory-boy `build_batch` + `session.add_all` + one commit;
+  (4) seedkit's generation alone, writing nowhere;
+  (5) the floor: COPY of the same rows, pre-generated and pre-encoded, with the foreign keys
+      added (and validated) after the data in the same transaction, as pg_restore does.
+
+It prints a table and, last, one JSON line with rows/s of each and the ratios (1)/(2), (1)/(3),
+(5)/(1). Figures are only comparable within one run: the machines are shared and noisy.
+
+    python bench/run.py                 # defaults: --scale 2000 (~1.2M rows)
+    python bench/run.py --scale 200     # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import factory  # noqa: E402
+import factory.random  # noqa: E402
+
+import seedkit  # noqa: E402
+from seedkit.database import make_engine, parse_url  # noqa: E402
+from seedkit.loader import load_recipe  # noqa: E402
+from seedkit.randomness import seeded_world  # noqa: E402
+from seedkit.schema import TableInfo  # noqa: E402
+from seedkit.seeding import Seeder  # noqa: E402
+from seedkit.writers.copy import _text_block, _text_converter  # noqa: E402
+
+console = Console(stderr=True)
+
+
+class Database:
+    """Throwaway PostgreSQL databases on the local server, dropped when the bench ends."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def new(self) -> str:
+        name = f"seedkit_bench_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.names.append(name)
+        return self.admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def seedkit_run(url: str, scale: float, *extra: str) -> dict:
+    """(1): the real CLI in a child process; its own report's seconds, and the child's peak RSS."""
+    args = [sys.executable, "-m", "seedkit", "run", "demo", "--seed", "42", "--scale", str(scale)]
+    args += ["--json", "-q", "--database-url", url, *extra]
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+        stdout = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # wait4: this child's own peak RSS
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"seedkit run failed: {errors.read()}")
+    report = json.loads(stdout)
+    return {"rows": report["total_rows"], "seconds": report["seconds"], "rss_mb": usage.ru_maxrss / 1024}
+
+
+def _demo_models():
+    recipe = load_recipe(ROOT / "recipes", "demo")
+    return recipe, sys.modules[recipe.steps[0].factory.__module__]
+
+
+# Plain factory-boy has no notion of unique columns: Faker emails collide within a few thousand rows.
+_UNIQUE_EMAIL = factory.Sequence(lambda n: f"user{n}@example.org")
+
+
+def _count_shop_rows(engine) -> int:
+    with engine.connect() as conn:
+        return sum(
+            conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("users", "products", "orders", "order_items")
+        )
+
+
+def factory_boy_create_batch(url: str, items: int) -> dict:
+    """(2): the tutorial way: create_batch, commit per row, parents via SubFactory."""
+    _, factories = _demo_models()
+    seedkit.migrate(seedkit.load_settings(database_url=url))
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    session = Session(engine)
+    classes = [getattr(factories, n) for n in dir(factories) if n.endswith("Factory") and n != "BaseFactory"]
+    saved = {c: (c._meta.sqlalchemy_session, c._meta.sqlalchemy_session_persistence) for c in classes}
+    for c in classes:
+        c._meta.sqlalchemy_session, c._meta.sqlalchemy_session_persistence = session, "commit"
+    factory.random.reseed_random(1)
+    began = time.perf_counter()
+    factories.OrderItemFactory.create_batch(items, order__user__email=_UNIQUE_EMAIL)
+    seconds = time.perf_counter() - began
+    rows = _count_shop_rows(engine)
+    for c, (s, p) in saved.items():
+        c._meta.sqlalchemy_session, c._meta.sqlalchemy_session_persistence = s, p
+    session.close()
+    engine.dispose()
+    return {"rows": rows, "seconds": seconds}
+
+
+def factory_boy_build_add_all(url: str, items: int) -> dict:
+    """(3): build_batch, add_all, one commit."""
+    _, factories = _demo_models()
+    seedkit.migrate(seedkit.load_settings(database_url=url))
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    factory.random.reseed_random(1)
+    began = time.perf_counter()
+    with Session(engine) as session:
+        session.add_all(factories.OrderItemFactory.build_batch(items, order__user__email=_UNIQUE_EMAIL))
+        session.commit()
+    seconds = time.perf_counter() - began
+    rows = _count_shop_rows(engine)
+    engine.dispose()
+    return {"rows": rows, "seconds": seconds}
+
+
+class CapturingWriter:
+    """Keeps every row it is given (for the floor) and writes nothing."""
+
+    name = "capture"
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[TableInfo, tuple[str, ...], list[tuple]]] = []
+
+    def write(self, info, attrs, rows) -> None:
+        self.batches.append((info, attrs, rows))
+
+    def finish(self) -> None:
+        pass
+
+
+def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
+    """(4): seedkit's generation, rows handed to a writer that keeps them and writes nothing.
+
+    An empty migrated SQLite file stands in for the target: seedkit only asks it for counts.
+    """
+    recipe, _ = _demo_models()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = seedkit.load_settings(database_url=f"sqlite:///{folder}/empty.db")
+        seedkit.migrate(settings)
+        engine = make_engine(parse_url(settings.database_url))
+        writer = CapturingWriter()
+        with engine.connect() as conn, conn.begin():
+            began = time.perf_counter()
+            with seeded_world(seedkit.randomness.DEFAULT_NOW):
+                Seeder(conn, recipe, 42, scale, writer).seed_all()
+            seconds = time.perf_counter() - began
+        engine.dispose()
+    rows = sum(len(batch) for _, _, batch in writer.batches)
+    return {"rows": rows, "seconds": seconds}, writer
+
+
+def copy_floor(url: str, captured: CapturingWriter) -> dict:
+    """(5): COPY of pre-encoded rows, FKs dropped and re-added (validated) in one transaction."""
+    settings = seedkit.load_settings(database_url=url)
+    seedkit.migrate(settings)
+    payloads = []
+    for info, attrs, rows in captured.batches:
+        converters = [_text_converter(info.columns[info.attrs.index(a)]) for a in attrs]
+        columns = ", ".join(info.column_name(a) for a in attrs)
+        payloads.append((info.name, f"COPY {info.name} ({columns}) FROM STDIN", _text_block(rows, converters)))
+    tables = sorted({name for name, _, _ in payloads})
+    engine = make_engine(parse_url(url))
+    with engine.connect() as conn:
+        began = time.perf_counter()
+        with conn.begin():
+            constraints = conn.execute(
+                text(
+                    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE contype = 'f' AND conrelid::regclass::text = ANY(:t)"
+                ),
+                {"t": tables},
+            ).all()
+            for table, name, _ in constraints:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            cursor = conn.connection.driver_connection.cursor()
+            for _, sql, payload in payloads:
+                with cursor.copy(sql) as copy:
+                    copy.write(payload)
+            for table, name, definition in constraints:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        seconds = time.perf_counter() - began
+    engine.dispose()
+    rows = sum(len(batch) for _, _, batch in captured.batches)
+    return {"rows": rows, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=2000, help="demo recipe scale for (1), (4), (5)")
+    parser.add_argument("--sqlite-scale", type=float, default=400, help="demo recipe scale into SQLite")
+    parser.add_argument("--create-items", type=int, default=300, help="order items for (2), 4 rows each")
+    parser.add_argument("--build-items", type=int, default=25_000, help="order items for (3), 4 rows each")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL")
+    args = parser.parse_args()
+
+    db = Database(args.pg)
+    results: dict[str, dict] = {}
+    try:
+        steps = [
+            ("1 seedkit run (PostgreSQL)", lambda: seedkit_run(db.new(), args.scale)),
+            ("1 seedkit run, half size", lambda: seedkit_run(db.new(), args.scale / 2)),
+            ("1 seedkit run (SQLite file)", lambda: _sqlite_run(args.sqlite_scale)),
+            ("2 factory-boy create_batch, commit", lambda: factory_boy_create_batch(db.new(), args.create_items)),
+            ("3 factory-boy build + add_all", lambda: factory_boy_build_add_all(db.new(), args.build_items)),
+        ]
+        for label, step in steps:
+            console.print(f"running {label} …")
+            results[label] = step()
+        console.print("running 4 generation alone …")
+        results["4 seedkit generation alone"], captured = generation_alone(args.scale)
+        console.print("running 5 COPY floor …")
+        results["5 COPY floor, FKs after"] = copy_floor(db.new(), captured)
+    finally:
+        db.drop_all()
+
+    table = Table("case", "rows", "seconds", "rows/s", "peak RSS MB", title="seedkit benchmark (one run)")
+    for label, r in results.items():
+        r["rows_per_s"] = r["rows"] / r["seconds"] if r["seconds"] else 0.0
+        rss = f"{r['rss_mb']:.0f}" if "rss_mb" in r else ""
+        table.add_row(label, f"{r['rows']:,}", f"{r['seconds']:.2f}", f"{r['rows_per_s']:,.0f}", rss)
+    Console().print(table)
+
+    one = results["1 seedkit run (PostgreSQL)"]
+    summary = {
+        "rows_per_s": {label: round(r["rows_per_s"]) for label, r in results.items()},
+        "peak_rss_mb": {"full": round(one["rss_mb"]), "half": round(results["1 seedkit run, half size"]["rss_mb"])},
+        "ratio_1_over_2": round(one["rows_per_s"] / results["2 factory-boy create_batch, commit"]["rows_per_s"], 1),
+        "ratio_1_over_3": round(one["rows_per_s"] / results["3 factory-boy build + add_all"]["rows_per_s"], 1),
+        "ratio_5_over_1": round(results["5 COPY floor, FKs after"]["rows_per_s"] / one["rows_per_s"], 2),
+    }
+    print(json.dumps(summary))
+
+
+def _sqlite_run(scale: float) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        return seedkit_run(f"sqlite:///{folder}/bench.db", scale)
+
+
+if __name__ == "__main__":
+    main()
