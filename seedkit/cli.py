@@ -64,6 +64,7 @@ NoWaitLock = Annotated[
     bool, typer.Option("--no-wait-lock", help="Fail at once if another seedkit run holds the target.")
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Workers = Annotated[int, typer.Option("--workers", help="Generate rows in this many processes; same data.")]
 
 
 def _settings(database_url: str | None, recipes: Path | None, alembic_config: Path | None) -> Settings:
@@ -196,6 +197,7 @@ def run(
     truncate: Annotated[bool, typer.Option("--truncate", help="Delete the recipe tables' rows first.")] = False,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Seed only if the recipe's tables are empty.")] = False,
     writer: Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")] = "auto",
+    workers: Workers = 1,
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
@@ -225,6 +227,7 @@ def run(
                 migrate=migrate,
                 mode=mode,
                 writer=writer,
+                workers=workers,
                 wait=wait,
                 wait_lock=not no_wait_lock,
                 progress=progress,
@@ -240,6 +243,7 @@ def reset(
     scale: Scale = 1.0,
     now: Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601.")] = None,
     writer: Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")] = "auto",
+    workers: Workers = 1,
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
@@ -263,6 +267,7 @@ def reset(
                 scale=scale,
                 now=now,
                 writer=writer,
+                workers=workers,
                 wait=wait,
                 wait_lock=not no_wait_lock,
                 progress=progress,

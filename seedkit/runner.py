@@ -88,6 +88,7 @@ def run(
     migrate: bool = True,
     mode: str = "refuse",
     writer: str = "auto",
+    workers: int = 1,
     wait: float = 0,
     wait_lock: bool = True,
     reset: bool = False,
@@ -104,6 +105,8 @@ def run(
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
     _check_scale(scale)
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
     clock = parse_now(now)
     loaded = _recipe(settings, recipe)
     url = parse_url(settings.database_url)
@@ -140,7 +143,7 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
         before = _counts(conn, tables)
-        seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress)
+        seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress, workers)
         try:
             with seeded_world(clock):
                 result = seeder.seed_all()

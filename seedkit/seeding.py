@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, describe_db_error
 from seedkit.generate import CHUNK, Chunk, CompiledStep, Uniquifier, Unsupported, _Pools, compile_step, uniquifiers_for
+from seedkit.parallel import StepWork, generate_chunks
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.schema import TableInfo, row_class
@@ -99,8 +100,10 @@ class Seeder:
         scale: float,
         writer: Writer,
         progress: Progress | None = None,
+        workers: int = 1,
     ) -> None:
         self.conn = conn
+        self.workers = workers
         self.recipe = recipe
         self.seed = seed
         self.scale = scale
@@ -204,10 +207,8 @@ class Seeder:
         seq = self._seq_base(info)
         kept: list[tuple] = []
         uniquifiers: list[Uniquifier] | None = None
-        for number, start in enumerate(range(0, total, CHUNK)):
-            n = min(CHUNK, total - start)
-            chunk_parents = parents[start : start + n] if parents is not None else None
-            rows = compiled.generate(Chunk(step_seed, number), n, first_id + start, seq + start, chunk_parents, keep)
+        work = StepWork(compiled, step_seed, first_id, seq, parents)
+        for done, rows in generate_chunks(work, total, self.workers, named=keep):
             if uniquifiers is None:
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
@@ -216,7 +217,7 @@ class Seeder:
             if keep:
                 kept.extend(rows)
             if self.progress is not None:
-                self.progress(compiled.step.name, start + n, total)
+                self.progress(compiled.step.name, done, total)
         self._move_sequence(info)
         return kept
 

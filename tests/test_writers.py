@@ -82,3 +82,16 @@ def test_copy_escapes_text_exactly_like_the_other_writers(pg_url, tmp_path):
     )
     assert copied["paths"]["authors"] == "copy"
     assert copied["fingerprint"] == plain["fingerprint"]
+
+
+def test_workers_give_the_same_fingerprint(db_url, tmp_path):
+    one = cli_json("run", "demo", "--seed", "6", "--scale", "40", "--database-url", f"sqlite:///{tmp_path / 'one.db'}")
+    two = cli_json("run", "demo", "--seed", "6", "--scale", "40", "--workers", "2", "--database-url", db_url)
+    assert one["tables"]["order_items"] > 10_000  # several chunks, so the workers really split the work
+    assert two["fingerprint"] == one["fingerprint"]
+    assert fingerprint_of(db_url)["overall"] == one["fingerprint"]
+
+
+def test_workers_must_be_positive(sqlite_url):
+    result = cli("run", "tiny", "--workers", "0", "--database-url", sqlite_url)
+    assert result.exit_code == 2 and "--workers" in result.stderr
