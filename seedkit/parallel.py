@@ -10,6 +10,7 @@ writes stay sequential), with a bounded number of chunks in flight to keep memor
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ class StepWork:
 _work: StepWork | None = None
 
 
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C and SIGTERM to the parent, which rolls back and ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _in_worker(task: tuple[int, int, int]) -> list[tuple]:
     assert _work is not None
     return _work.chunk(*task, named=False)
@@ -53,7 +60,7 @@ def generate_chunks(work: StepWork, total: int, workers: int, named: bool) -> It
     global _work
     _work = work
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
             pending: deque = deque()
             queue = iter(tasks)
             for task in queue:

@@ -123,10 +123,15 @@ class Seeder:
         for step in steps:
             try:
                 self._seed_step(step, keep=step in needed)
-            except (SeedkitError, DBAPIError, KeyboardInterrupt):
+            except (SeedkitError, DBAPIError) as exc:
+                self.writer.abort(exc)
                 raise
             except Exception as exc:  # user factory code can fail in any way; say where
+                self.writer.abort(exc)
                 raise SeedFailed(f"step {step.name!r} ({step.info.name}): {type(exc).__name__}: {exc}") from exc
+            except BaseException as exc:  # Ctrl-C: end the COPY so the rollback can run
+                self.writer.abort(exc)
+                raise
         self.writer.finish()
         if self._orm is not None and self._orm is not self.writer:
             self._orm.finish()
@@ -218,14 +223,25 @@ class Seeder:
                 kept.extend(rows)
             if self.progress is not None:
                 self.progress(compiled.step.name, done, total)
+        self._flush(info)
         self._move_sequence(info)
         return kept
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
-        try:
+        with self._naming(info):
             self.writer.write(info, attrs, rows)
+
+    def _flush(self, info: TableInfo) -> None:
+        with self._naming(info):
+            self.writer.flush()
+
+    @staticmethod
+    @contextmanager
+    def _naming(info: TableInfo) -> Iterator[None]:
+        """SQLite's messages do not always say which table; the step does."""
+        try:
+            yield
         except DBAPIError as exc:
-            # SQLite's messages do not always say which table; the step does.
             raise SeedFailed(f"writing {info.name} failed: {describe_db_error(exc)}") from exc
 
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:

@@ -31,7 +31,7 @@ def test_simultaneous_runs_seed_once(db_url):
 
 
 def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
-    holder = _start("run", "demo", "--scale", "400", "--seed", "1", "-q", "--database-url", db_url)
+    holder = _start("run", "demo", "--scale", "1500", "--seed", "1", "-q", "--database-url", db_url)
     try:
         time.sleep(2.5)
         assert holder.poll() is None, "the first run ended before the second could meet its lock"
@@ -49,4 +49,4 @@ def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
         assert holder.poll() is None, f"the second run waited {waited:.1f}s for the first to finish"
     finally:
         assert holder.wait(timeout=300) == 0, holder.stderr.read()
-    assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 400
+    assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 1500

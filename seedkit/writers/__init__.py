@@ -24,6 +24,12 @@ class Writer(Protocol):
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         """Insert ``rows`` (values in ``attrs`` order) into ``info``'s table."""
 
+    def flush(self) -> None:
+        """Complete every write so far; called before seedkit runs other statements."""
+
+    def abort(self, exc: BaseException) -> None:
+        """Abandon any write in progress after ``exc``; the caller then rolls back."""
+
     def finish(self) -> None:
         """Restore whatever the writer relaxed, proving integrity; called once before commit."""
 

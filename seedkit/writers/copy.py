@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
 
+from psycopg import Copy
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Float, Integer, Numeric, String, Uuid, text
 from sqlalchemy.types import TypeDecorator
 
@@ -66,6 +69,13 @@ def _text_block(rows: Sequence[tuple], converters: list[_Converter]) -> bytes:
 
 
 class CopyWriter:
+    """One COPY stream per table and column list, kept open across chunks.
+
+    While the stream is open the server ingests one chunk as Python builds the next, and a
+    background thread (psycopg's queued writer) does the socket sends. :meth:`flush` closes it
+    before any other statement runs on the connection.
+    """
+
     name = "copy"
 
     def __init__(self, conn: Connection) -> None:
@@ -73,6 +83,7 @@ class CopyWriter:
         self._dropped: list[tuple[str, str, str]] = []  # (table sql, constraint name, definition)
         self._prepared: set[str] = set()
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, list | None]] = {}
+        self._open: tuple[tuple[str, tuple[str, ...]], ExitStack, Copy] | None = None
 
     def _relax(self, info: TableInfo) -> None:
         table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
@@ -88,12 +99,7 @@ class CopyWriter:
             self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {quoted}")
             self._dropped.append((table_sql, quoted, definition))
 
-    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
-        if not rows:
-            return
-        if info.name not in self._prepared:
-            self._relax(info)
-            self._prepared.add(info.name)
+    def _stream(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[Copy, list, list | None]:
         key = (info.name, attrs)
         if key not in self._statements:
             quote = self.conn.dialect.identifier_preparer
@@ -103,17 +109,47 @@ class CopyWriter:
             fast = converters if all(converters) else None
             self._statements[key] = (sql, bind_processors(self.conn, info, attrs), fast)
         sql, processors, converters = self._statements[key]
-        cursor = self.conn.connection.driver_connection.cursor()
-        with cursor.copy(sql) as copy:
-            if converters is not None:
-                copy.write(_text_block(rows, converters))
-                return
-            write_row = copy.write_row
-            for row in encode(rows, processors):
-                write_row(row)
+        if self._open is None or self._open[0] != key:
+            self.flush()
+            if info.name not in self._prepared:
+                self._relax(info)
+                self._prepared.add(info.name)
+            cursor = self.conn.connection.driver_connection.cursor()
+            stack = ExitStack()
+            copy = stack.enter_context(cursor.copy(sql, writer=QueuedLibpqWriter(cursor)))
+            self._open = (key, stack, copy)
+        return self._open[2], processors, converters
+
+    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        copy, processors, converters = self._stream(info, attrs)
+        if converters is not None:
+            copy.write(_text_block(rows, converters))
+            return
+        write_row = copy.write_row
+        for row in encode(rows, processors):
+            write_row(row)
+
+    def flush(self) -> None:
+        """End the open COPY, if any: the server has then checked every row sent so far."""
+        if self._open is not None:
+            _, stack, _ = self._open
+            self._open = None
+            stack.close()
+
+    def abort(self, exc: BaseException) -> None:
+        """Fail the open COPY so the connection can roll back (psycopg sends CopyFail)."""
+        if self._open is not None:
+            _, stack, _ = self._open
+            self._open = None
+            # The COPY may already have failed on the server; the original error is what counts.
+            with suppress(Exception):
+                stack.__exit__(type(exc), exc, exc.__traceback__)
 
     def finish(self) -> None:
         """Add every dropped constraint back; PostgreSQL validates each against all rows."""
+        self.flush()
         dropped, self._dropped = self._dropped, []
         for table_sql, name, definition in dropped:
             self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} ADD CONSTRAINT {name} {definition}")

@@ -35,5 +35,11 @@ class ExecutemanyWriter:
         sql, processors = self._statement(info, attrs)
         self.conn.exec_driver_sql(sql, list(encode(rows, processors)))
 
+    def flush(self) -> None:
+        """Every write has already completed."""
+
+    def abort(self, exc: BaseException) -> None:
+        """Nothing is in progress between calls."""
+
     def finish(self) -> None:
         """Nothing was relaxed: every row was checked as it went in."""

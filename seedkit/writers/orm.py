@@ -28,5 +28,11 @@ class OrmWriter:
         # The instances are not needed again; dropping them keeps memory flat.
         self.session.expunge_all()
 
+    def flush(self) -> None:
+        """Every write has already completed."""
+
+    def abort(self, exc: BaseException) -> None:
+        """Nothing is in progress between calls."""
+
     def finish(self) -> None:
         self.session.flush()
