@@ -28,7 +28,7 @@ from faker import Faker
 
 from seedkit.randomness import derive, is_uuid4, reseed_shared, seeded_uuid4
 from seedkit.recipe import Step
-from seedkit.schema import TableInfo, row_class
+from seedkit.schema import TableInfo
 
 CHUNK = 5000
 POOL_SIZE = 2000
@@ -236,7 +236,6 @@ class CompiledStep:
     link_attr: str | None
     refs: dict[str, list]  # relationship attr -> rows to pick from (filled by the runner)
     defaults: dict[str, Any]
-    row_type: type
 
     def generate(
         self,
@@ -245,9 +244,8 @@ class CompiledStep:
         first_id: int,
         seq: int,
         parents: list | None,
-        named: bool = True,
     ) -> list[tuple]:
-        """``n`` rows as tuples in ``write_attrs`` order; ``named`` rows also read by attribute."""
+        """``n`` rows as plain tuples in ``write_attrs`` order."""
         info = self.info
         cols: dict[str, list] = {name: fn(chunk, n, seq) for name, fn in self.columns}
         links: dict[str, list] = {}
@@ -270,8 +268,7 @@ class CompiledStep:
             cols[info.pk] = list(range(first_id, first_id + n))
         for attr, default in self.defaults.items():
             cols[attr] = [default() for _ in range(n)] if callable(default) else [default] * n
-        rows = zip(*(cols[a] for a in self.write_attrs), strict=True)
-        return list(map(self.row_type, rows)) if named else list(rows)
+        return list(zip(*(cols[a] for a in self.write_attrs), strict=True))
 
     def _resolve_rows(self, cols: dict[str, list], n: int, seq: int) -> None:
         lazy = self.rows
@@ -371,7 +368,6 @@ def compile_step(step: Step, pools: _Pools, link_attr: str | None) -> CompiledSt
         link_attr=link_attr,
         refs={},
         defaults=defaults,
-        row_type=row_class(step.model, write_attrs),
     )
 
 
@@ -389,7 +385,7 @@ class Uniquifier:
         self.seen: set[tuple] = set()
         self.next_tag: dict[tuple, int] = {}
 
-    def apply(self, rows: list[tuple], write_attrs: tuple[str, ...], row_type: type) -> list[tuple]:
+    def apply(self, rows: list[tuple], write_attrs: tuple[str, ...]) -> list[tuple]:
         key_at = [write_attrs.index(a) for a in self.attrs]
         tag_at = write_attrs.index(self.taggable)
         slot = self.attrs.index(self.taggable)
@@ -409,7 +405,7 @@ class Uniquifier:
             seen.add(candidate)
             values = list(row)
             values[tag_at] = candidate[slot]
-            rows[i] = row_type(values) if isinstance(row, row_type) else tuple(values)
+            rows[i] = tuple(values)
         return rows
 
 

@@ -28,10 +28,10 @@ class StepWork:
     seq: int
     parents: list | None
 
-    def chunk(self, number: int, start: int, n: int, named: bool) -> list[tuple]:
+    def chunk(self, number: int, start: int, n: int) -> list[tuple]:
         parents = self.parents[start : start + n] if self.parents is not None else None
         return self.compiled.generate(
-            Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents, named
+            Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents
         )
 
 
@@ -46,15 +46,15 @@ def _worker_signals() -> None:
 
 def _in_worker(task: tuple[int, int, int]) -> list[tuple]:
     assert _work is not None
-    return _work.chunk(*task, named=False)
+    return _work.chunk(*task)
 
 
-def generate_chunks(work: StepWork, total: int, workers: int, named: bool) -> Iterator[tuple[int, list[tuple]]]:
+def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[int, list[tuple]]]:
     """Yield ``(rows done so far, rows)`` chunk by chunk, in order."""
     tasks = [(number, start, min(CHUNK, total - start)) for number, start in enumerate(range(0, total, CHUNK))]
     if workers <= 1 or len(tasks) <= 1:
         for number, start, n in tasks:
-            yield start + n, work.chunk(number, start, n, named)
+            yield start + n, work.chunk(number, start, n)
         return
 
     global _work
@@ -73,7 +73,6 @@ def generate_chunks(work: StepWork, total: int, workers: int, named: bool) -> It
                 for task in queue:
                     pending.append((task, pool.apply_async(_in_worker, (task,))))
                     break
-                row_type = work.compiled.row_type
-                yield start + n, list(map(row_type, rows)) if named else rows
+                yield start + n, rows
     finally:
         _work = None

@@ -12,13 +12,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from factory import declarations as fd
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, describe_db_error
-from seedkit.generate import CHUNK, Chunk, CompiledStep, Uniquifier, Unsupported, _Pools, compile_step, uniquifiers_for
+from seedkit.generate import (
+    CHUNK,
+    Chunk,
+    CompiledStep,
+    Uniquifier,
+    Unsupported,
+    _Pools,
+    compile_step,
+    effective_declarations,
+    uniquifiers_for,
+)
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
@@ -58,6 +69,51 @@ def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
                 raise step.recipe._fail(step, f"count callable returned {value!r}; it must return a whole number ≥ 0")
             counts.append(value)
     return counts
+
+
+NOT_KEPT = frozenset({"<not kept>"})
+Keep = frozenset[str] | None  # attributes to keep (None: all), or NOT_KEPT
+
+
+def kept_attributes(recipe: Recipe, steps: list[Step]) -> dict[Step, Keep]:
+    """For each step that later steps point at, the attributes they read (None: all of them).
+
+    Children read their parents' keys, plus what a ``SelfAttribute("product.price")`` names;
+    an opaque ``LazyAttribute`` could read anything, so it keeps whole rows. Keeping only keys
+    is what lets a million orders' parents fit in a few megabytes.
+    """
+    needed: dict[Step, Keep] = {}
+    for child in steps:
+        decls, _ = effective_declarations(child)
+        opaque = any(isinstance(d, (fd.LazyAttribute, fd.Maybe, fd.LazyAttributeSequence)) for d in decls.values())
+        sources = [(attr, recipe.resolve(child, src, "refs")) for attr, src in child.refs.items()]
+        if child.per is not None:
+            parents = recipe.resolve(child, child.per, "per")
+            sources.append((recipe.parent_link(child, parents[0].model), parents))
+        for attr, parents in sources:
+            reads = set(child.info.links[attr].remote)
+            for decl in decls.values():
+                if isinstance(decl, fd.SelfAttribute) and decl.attribute_name.startswith(attr + "."):
+                    reads.add(decl.attribute_name.split(".")[1])
+            for parent in parents:
+                if opaque or needed.get(parent, frozenset()) is None:
+                    needed[parent] = None
+                else:
+                    pk = {parent.info.pk} if parent.info.pk else set()
+                    needed[parent] = frozenset(needed.get(parent, frozenset()) | reads | pk)
+    return needed
+
+
+def _projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable[[tuple], tuple] | None:
+    """Turns a written row into the compact named row kept for children (None: keep nothing)."""
+    if keep is NOT_KEPT:
+        return None
+    wanted = tuple(a for a in attrs if keep is None or a in keep)
+    row_type = row_class(info.model, wanted)
+    if wanted == attrs:
+        return row_type
+    positions = [attrs.index(a) for a in wanted]
+    return lambda row: row_type([row[i] for i in positions])
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -119,10 +175,10 @@ class Seeder:
 
     def seed_all(self) -> SeedResult:
         steps = self.recipe.validate()
-        needed = {dep for s in steps for dep in self.recipe.dependencies(s)}
+        needed = kept_attributes(self.recipe, steps)
         for step in steps:
             try:
-                self._seed_step(step, keep=step in needed)
+                self._seed_step(step, keep=needed.get(step, NOT_KEPT))
             except (SeedkitError, DBAPIError) as exc:
                 self.writer.abort(exc)
                 raise
@@ -162,7 +218,7 @@ class Seeder:
         self.next_id[info.name] = first + count
         return first
 
-    def _seed_step(self, step: Step, *, keep: bool) -> None:
+    def _seed_step(self, step: Step, *, keep: Keep) -> None:
         recipe = self.recipe
         step_seed = derive(self.seed, recipe.name, step.name)
         link_attr = None
@@ -186,14 +242,14 @@ class Seeder:
             compiled = compile_step(step, _Pools(step_seed, total), link_attr)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
-            rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs)
+            rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs, keep)
             self._note_path(info.name, "orm")
             self.next_id.clear()  # the database numbered those rows (and any SubFactory parents)
         else:
             compiled.refs = refs
             rows_kept = self._compiled_path(compiled, step_seed, total, parents, keep)
             self._note_path(info.name, self.writer.name)
-        if keep:
+        if keep is not NOT_KEPT:
             self.kept[step] = rows_kept
         self.written[info.name] = self.written.get(info.name, 0) + total
 
@@ -205,22 +261,23 @@ class Seeder:
             self.result.paths[table] = f"{paths}+{name}"
 
     def _compiled_path(
-        self, compiled: CompiledStep, step_seed: int, total: int, parents: list | None, keep: bool
+        self, compiled: CompiledStep, step_seed: int, total: int, parents: list | None, keep: Keep
     ) -> list[tuple]:
         info = compiled.info
         first_id = self._take_ids(info, total)
         seq = self._seq_base(info)
         kept: list[tuple] = []
+        project = _projection(info, compiled.write_attrs, keep)
         uniquifiers: list[Uniquifier] | None = None
         work = StepWork(compiled, step_seed, first_id, seq, parents)
-        for done, rows in generate_chunks(work, total, self.workers, named=keep):
+        for done, rows in generate_chunks(work, total, self.workers):
             if uniquifiers is None:
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
-                rows = uniquifier.apply(rows, compiled.write_attrs, compiled.row_type)
+                rows = uniquifier.apply(rows, compiled.write_attrs)
             self._write(info, compiled.write_attrs, rows)
-            if keep:
-                kept.extend(rows)
+            if project is not None:
+                kept.extend(map(project, rows))
             if self.progress is not None:
                 self.progress(compiled.step.name, done, total)
         self._flush(info)
@@ -282,6 +339,7 @@ class Seeder:
         link_attr: str | None,
         parents: list | None,
         refs: dict[str, list],
+        keep: Keep,
     ) -> list[tuple]:
         """factory-boy builds each row itself, through a session on the run's connection."""
         if self._orm is None:
@@ -289,7 +347,7 @@ class Seeder:
         session = self._orm.session
         info = step.info
         step.factory.reset_sequence(self._seq_base(info), force=True)
-        row_type = row_class(step.model, info.attrs)
+        project = _projection(info, info.attrs, keep)
         kept: list[tuple] = []
         with _factories_bound_to(session):
             for number, start in enumerate(range(0, total, CHUNK)):
@@ -304,7 +362,8 @@ class Seeder:
                     for attr, chosen in picked.items():
                         kwargs[attr] = self._instance(session, info.links[attr].target, chosen[i])
                     obj = step.factory.create(**kwargs)
-                    kept.append(row_type(getattr(obj, a) for a in info.attrs))
+                    if project is not None:
+                        kept.append(project(tuple(getattr(obj, a) for a in info.attrs)))
                 session.flush()
                 session.expunge_all()
                 if self.progress is not None:
