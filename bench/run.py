@@ -153,8 +153,14 @@ class CapturingWriter:
     def write(self, info, attrs, rows) -> None:
         self.batches.append((info, attrs, rows))
 
+    def flush(self) -> None:
+        """Nothing is pending."""
+
+    def abort(self, exc: BaseException) -> None:
+        """Nothing is pending."""
+
     def finish(self) -> None:
-        pass
+        """Nothing was relaxed."""
 
 
 def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
