@@ -19,6 +19,7 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import factory
@@ -257,7 +258,12 @@ class CompiledStep:
         cols.update(links)
         for name, head, rest, default in self.derived:
             values = cols[head]
-            cols[name] = [_deepgetattr(v, rest, default) for v in values] if rest else list(values)
+            if not rest:
+                cols[name] = list(values)
+            elif default is fd._UNSPECIFIED:
+                cols[name] = list(map(attrgetter(rest), values))
+            else:
+                cols[name] = [_deepgetattr(v, rest, default) for v in values]
         if self.rows:
             self._resolve_rows(cols, n, seq)
         for attr, parent_rows in links.items():
@@ -390,8 +396,11 @@ class Uniquifier:
         tag_at = write_attrs.index(self.taggable)
         slot = self.attrs.index(self.taggable)
         seen, next_tag = self.seen, self.next_tag
-        for i, row in enumerate(rows):
-            key = tuple(row[j] for j in key_at)
+        keys = list(map(itemgetter(*key_at), rows)) if len(key_at) > 1 else [(r[key_at[0]],) for r in rows]
+        if len(set(keys)) == len(keys) and seen.isdisjoint(keys):
+            seen.update(keys)  # the usual chunk: nothing repeats, nothing to tag
+            return rows
+        for i, (row, key) in enumerate(zip(rows, keys, strict=True)):
             if key not in seen:
                 seen.add(key)
                 continue

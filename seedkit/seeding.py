@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from factory import declarations as fd
 from factory.alchemy import SQLAlchemyModelFactory
@@ -113,7 +114,11 @@ def _projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable
     if wanted == attrs:
         return row_type
     positions = [attrs.index(a) for a in wanted]
-    return lambda row: row_type([row[i] for i in positions])
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda row: row_type((row[position],))
+    pick = itemgetter(*positions)
+    return lambda row: row_type(pick(row))
 
 
 def _all_subclasses(cls: type) -> list[type]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
+from dataclasses import dataclass
 
 from psycopg import Copy
 from psycopg.copy import QueuedLibpqWriter
@@ -36,36 +37,52 @@ def _needs_escape(values: list[str]) -> bool:
     return "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined
 
 
-_Converter = Callable[[object], str] | str
+_BOOLEAN = {True: "t", False: "f"}.__getitem__
 
 
-def _text_converter(column) -> _Converter | None:
-    """How one column's Python values become COPY text (``"text"``: escaped only if needed),
-    or None when psycopg must adapt them."""
+@dataclass(frozen=True)
+class TextColumn:
+    """How one column's Python values become COPY text.
+
+    ``convert`` is ``"text"`` for strings, escaped only when a chunk needs it; ``nullable``
+    columns pay for a NULL check, NOT NULL ones do not.
+    """
+
+    convert: Callable[[object], str] | str
+    nullable: bool
+
+
+def text_column(column) -> TextColumn | None:
+    """The COPY text conversion for ``column``, or None when psycopg must adapt its values."""
     kind = column.type
     if isinstance(kind, TypeDecorator):
         return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
     if isinstance(kind, Boolean):
-        return lambda v: "t" if v else "f"
-    if isinstance(kind, (Integer, Numeric, Float, Date, DateTime, Uuid)):
-        return str
-    if isinstance(kind, JSON):
-        return lambda v: _escape(json.dumps(v))
-    if isinstance(kind, String):
-        return "text"
-    return None
+        convert: Callable[[object], str] | str = _BOOLEAN
+    elif isinstance(kind, (Integer, Numeric, Float, Date, DateTime, Uuid)):
+        convert = str
+    elif isinstance(kind, JSON):
+        convert = lambda v: _escape(json.dumps(v))  # noqa: E731
+    elif isinstance(kind, String):
+        convert = "text"
+    else:
+        return None
+    return TextColumn(convert, bool(column.nullable))
 
 
-def _text_block(rows: Sequence[tuple], converters: list[_Converter]) -> bytes:
+def text_block(rows: Sequence[tuple], columns: list[TextColumn]) -> bytes:
     """Rows as one COPY text payload, converted column by column (cheaper than row by row)."""
-    columns = []
-    for convert, values in zip(converters, zip(*rows, strict=True), strict=True):
-        has_null = None in values
+    converted = []
+    for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+        has_null = column.nullable and None in values
+        convert = column.convert
         if convert == "text":
             present = [v for v in values if v is not None] if has_null else values
             convert = _escape if _needs_escape(present) else str
-        columns.append([_NULL if v is None else convert(v) for v in values] if has_null else list(map(convert, values)))
-    return ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
+        converted.append(
+            [_NULL if v is None else convert(v) for v in values] if has_null else list(map(convert, values))
+        )
+    return ("\n".join(map("\t".join, zip(*converted, strict=True))) + "\n").encode()
 
 
 class CopyWriter:
@@ -80,24 +97,44 @@ class CopyWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._dropped: list[tuple[str, str, str]] = []  # (table sql, constraint name, definition)
+        self._restore: list[str] = []  # statements that put back what _relax dropped
         self._prepared: set[str] = set()
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, list | None]] = {}
         self._open: tuple[tuple[str, tuple[str, ...]], ExitStack, Copy] | None = None
 
     def _relax(self, info: TableInfo) -> None:
+        """Drop the table's foreign keys, and on an empty table its plain indexes too.
+
+        pg_restore's order: data first, then indexes and constraints. Building an index once
+        over all rows beats updating it per row; on a table that already holds data a rebuild
+        would cost more than it saves, so there only the foreign keys go.
+        """
         table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
-        found = self.conn.execute(
+        quote = self.conn.dialect.identifier_preparer.quote
+        foreign_keys = self.conn.execute(
             text(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY conname"
             ),
             {"t": table_sql},
         ).all()
-        for name, definition in found:
-            quoted = self.conn.dialect.identifier_preparer.quote(name)
-            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {quoted}")
-            self._dropped.append((table_sql, quoted, definition))
+        for name, definition in foreign_keys:
+            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {quote(name)}")
+            self._restore.append(f"ALTER TABLE {table_sql} ADD CONSTRAINT {quote(name)} {definition}")
+        if self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table_sql})").scalar():
+            return
+        indexes = self.conn.execute(
+            text(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname"
+            ),
+            {"t": table_sql},
+        ).all()
+        schema = f"{quote(info.table.schema)}." if info.table.schema else ""
+        for name, definition in indexes:
+            self.conn.exec_driver_sql(f"DROP INDEX {schema}{quote(name)}")
+            self._restore.insert(0, definition)  # indexes before foreign keys: FK checks use them
 
     def _stream(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[Copy, list, list | None]:
         key = (info.name, attrs)
@@ -105,7 +142,7 @@ class CopyWriter:
             quote = self.conn.dialect.identifier_preparer
             columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
             sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
-            converters = [_text_converter(info.columns[info.attrs.index(a)]) for a in attrs]
+            converters = [text_column(info.columns[info.attrs.index(a)]) for a in attrs]
             fast = converters if all(converters) else None
             self._statements[key] = (sql, bind_processors(self.conn, info, attrs), fast)
         sql, processors, converters = self._statements[key]
@@ -125,7 +162,7 @@ class CopyWriter:
             return
         copy, processors, converters = self._stream(info, attrs)
         if converters is not None:
-            copy.write(_text_block(rows, converters))
+            copy.write(text_block(rows, converters))
             return
         write_row = copy.write_row
         for row in encode(rows, processors):
@@ -148,8 +185,8 @@ class CopyWriter:
                 stack.__exit__(type(exc), exc, exc.__traceback__)
 
     def finish(self) -> None:
-        """Add every dropped constraint back; PostgreSQL validates each against all rows."""
+        """Rebuild dropped indexes, then add every foreign key back, validated against all rows."""
         self.flush()
-        dropped, self._dropped = self._dropped, []
-        for table_sql, name, definition in dropped:
-            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} ADD CONSTRAINT {name} {definition}")
+        restore, self._restore = self._restore, []
+        for statement in restore:
+            self.conn.exec_driver_sql(statement)
