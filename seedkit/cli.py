@@ -177,6 +177,8 @@ def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
         f"fingerprint {report.fingerprint}",
         highlight=False,
     )
+    for step, reason in report.orm_reasons.items():
+        out.print(f"step {step} was built by factory-boy through the ORM: {reason}", highlight=False)
     if report.previous_fingerprint:
         out.print(
             f"[yellow]Note:[/] an earlier run of {report.recipe} with the same seed and scale produced "

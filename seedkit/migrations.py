@@ -12,7 +12,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
@@ -71,10 +70,3 @@ def downgrade(conn: Connection, config: Config, revision: str = "base") -> None:
 
 def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
-
-
-def head_revision(config: Config) -> str | None:
-    try:
-        return ScriptDirectory.from_config(config).get_current_head()
-    except CommandError as exc:
-        raise MigrationError(f"Alembic: {mask_text(str(exc))}") from None

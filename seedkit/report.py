@@ -16,6 +16,7 @@ class RunReport:
     target: str  # masked URL
     tables: dict[str, int] = field(default_factory=dict)  # rows created per table
     paths: dict[str, str] = field(default_factory=dict)  # writer each table took
+    orm_reasons: dict[str, str] = field(default_factory=dict)  # step -> why factory-boy built its rows
     seconds: float = 0.0
     status: str = "seeded"  # or "skipped" (--if-empty found data)
     existing: dict[str, int] = field(default_factory=dict)  # rows found, when skipped
@@ -41,6 +42,7 @@ class RunReport:
             "status": self.status,
             "tables": dict(self.tables),
             "paths": dict(self.paths),
+            "orm_reasons": dict(self.orm_reasons),
             "total_rows": self.total_rows,
             "seconds": round(self.seconds, 3),
             "fingerprint": self.fingerprint,

@@ -156,6 +156,7 @@ def run(
             name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)
         }
         report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
+        report.orm_reasons = dict(result.reasons)
         report.fingerprint = fingerprint(conn, [t.name for t in tables]).overall
         if not existing or mode == "truncate":
             earlier = history.last_identical(conn, loaded.name, seed, scale)

@@ -55,6 +55,7 @@ def test_a_plain_subfactory_takes_the_orm_path(tmp_path, db_url):
     report = cli_json("run", "plain", "--seed", "2", "--database-url", db_url, *opts)
     assert report["tables"] == {"authors": 4, "books": 4}
     assert report["paths"]["books"] == "orm"
+    assert "SubFactory" in report["orm_reasons"]["books"]
     again = tmp_path / "again.db"
     other = cli_json("run", "plain", "--seed", "2", "--database-url", f"sqlite:///{again}", *opts)
     assert other["fingerprint"] == report["fingerprint"]
