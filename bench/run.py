@@ -3,7 +3,8 @@
 One command, one process tree, one run, on the demo schema:
 
   (1) `seedkit run demo` with the default path into PostgreSQL (COPY), at ~1.2M rows and at half
-      that (peak RSS at both: memory must stay flat), and into a SQLite file at a smaller size;
+      that (peak RSS at both: memory must stay flat), with --workers 2, and into a SQLite file
+      at a smaller size;
   (2) factory-boy `create_batch` with commit persistence, at a small size;
   (3) factory-boy `build_batch` + `session.add_all` + one commit;
   (4) seedkit's generation alone, writing nowhere;
@@ -234,6 +235,7 @@ def main() -> None:
         steps = [
             ("1 seedkit run (PostgreSQL)", lambda: seedkit_run(db.new(), args.scale)),
             ("1 seedkit run, half size", lambda: seedkit_run(db.new(), args.scale / 2)),
+            ("1 seedkit run, --workers 2", lambda: seedkit_run(db.new(), args.scale, "--workers", "2")),
             ("1 seedkit run (SQLite file)", lambda: _sqlite_run(args.sqlite_scale)),
             ("2 factory-boy create_batch, commit", lambda: factory_boy_create_batch(db.new(), args.create_items)),
             ("3 factory-boy build + add_all", lambda: factory_boy_build_add_all(db.new(), args.build_items)),
@@ -262,6 +264,7 @@ def main() -> None:
         "ratio_1_over_2": round(one["rows_per_s"] / results["2 factory-boy create_batch, commit"]["rows_per_s"], 1),
         "ratio_1_over_3": round(one["rows_per_s"] / results["3 factory-boy build + add_all"]["rows_per_s"], 1),
         "ratio_5_over_1": round(results["5 COPY floor, FKs after"]["rows_per_s"] / one["rows_per_s"], 2),
+        "ratio_workers_2_over_1": round(results["1 seedkit run, --workers 2"]["rows_per_s"] / one["rows_per_s"], 2),
     }
     print(json.dumps(summary))
 
