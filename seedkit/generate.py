@@ -89,7 +89,7 @@ def _deepgetattr(obj: Any, path: str, default: Any) -> Any:
     return obj
 
 
-class _Pools:
+class Pools:
     """Faker pools for one step, drawn once per process from seeds derived from the step."""
 
     def __init__(self, step_seed: int, rows: int) -> None:
@@ -121,7 +121,7 @@ def _is_declaration(value: Any) -> bool:
 class Compiler:
     """Compiles one factory's declarations for one step."""
 
-    def __init__(self, step: Step, pools: _Pools, static: dict[str, Any]) -> None:
+    def __init__(self, step: Step, pools: Pools, static: dict[str, Any]) -> None:
         self.step = step
         self.pools = pools
         self.static = static  # trait flags and plain parameters known before any row exists
@@ -309,7 +309,7 @@ def effective_declarations(step: Step) -> tuple[dict[str, Any], dict[str, Any]]:
     return decls, static
 
 
-def compile_step(step: Step, pools: _Pools, link_attr: str | None) -> CompiledStep:
+def compile_step(step: Step, pools: Pools, link_attr: str | None) -> CompiledStep:
     """Compile ``step``; raise :class:`Unsupported` (with the reason) for the factory path."""
     meta = step.factory._meta
     info = step.info

@@ -24,9 +24,9 @@ from seedkit.generate import (
     CHUNK,
     Chunk,
     CompiledStep,
+    Pools,
     Uniquifier,
     Unsupported,
-    _Pools,
     compile_step,
     effective_declarations,
     uniquifiers_for,
@@ -34,7 +34,7 @@ from seedkit.generate import (
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
-from seedkit.schema import TableInfo, row_class
+from seedkit.schema import TableInfo, row_class, table_info
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
 
@@ -244,7 +244,7 @@ class Seeder:
 
         info = step.info
         try:
-            compiled = compile_step(step, _Pools(step_seed, total), link_attr)
+            compiled = compile_step(step, Pools(step_seed, total), link_attr)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
             rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs, keep)
@@ -376,9 +376,8 @@ class Seeder:
         return kept
 
     @staticmethod
-    def _instance(session, model: type, row: tuple) -> object:
-        from seedkit.schema import table_info
-
+    def _instance(session: Session, model: type, row: tuple) -> object:
+        """The ORM instance behind a kept row, for factory-boy, which links objects, not ids."""
         pk = table_info(model).pk
         if pk is None:
             raise RecipeError(f"{model.__name__} has no single integer primary key to link the factory path through")
