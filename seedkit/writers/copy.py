@@ -2,9 +2,10 @@
 
 Loading rows with their foreign keys in place makes the server check every row against its
 parents, which costs more than the load itself. Like ``pg_restore``, this writer drops a table's
-foreign-key constraints before its first row and adds them back — validated — in
-:meth:`finish`, in the same transaction: integrity is still proven before commit, and a
-violation rolls everything back.
+foreign-key constraints (and, on an empty table, its plain indexes) before its first row and puts
+them back — validated — in :meth:`finish`, in the same transaction: integrity is still proven
+before commit, and a violation rolls everything back. Unique and primary-key indexes stay, so
+duplicates fail at once.
 """
 
 from __future__ import annotations
