@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,15 +46,38 @@ def pg_admin():
 
 
 @pytest.fixture
-def pg_url(pg_admin) -> Iterator[str]:
+def pg_url(_pg_url_factory) -> str:
     """A URL to a brand-new, empty PostgreSQL database, dropped after the test."""
-    name = f"seedkit_test_{uuid.uuid4().hex[:12]}"
+    return _pg_url_factory()
+
+
+@pytest.fixture
+def another_db(request, tmp_path: Path):
+    """Make a further empty database of the same kind as ``url`` (for side-by-side comparisons)."""
+
+    def make(url: str) -> str:
+        if url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / f'another-{uuid.uuid4().hex[:6]}.db'}"
+        return request.getfixturevalue("_pg_url_factory")()
+
+    return make
+
+
+@pytest.fixture
+def _pg_url_factory(pg_admin):
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"seedkit_test_{uuid.uuid4().hex[:12]}"
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield make
     with pg_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

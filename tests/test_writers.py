@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import text
-
 from tests.conftest import cli, cli_json, fingerprint_of
 from tests.library_project import write_project
 
 
-def test_every_writer_gives_the_same_fingerprint_on_postgres(pg_admin, tmp_path):
+def test_every_writer_gives_the_same_fingerprint_on_postgres(pg_url, another_db):
     results = {}
     for writer in ("copy", "executemany", "orm"):
-        name = f"seedkit_writer_{writer}_{uuid.uuid4().hex[:8]}"
-        with pg_admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = pg_admin.url.set(database=name).render_as_string(hide_password=False)
-        try:
-            report = cli_json("run", "demo", "--seed", "8", "--writer", writer, "--database-url", url)
-            assert set(report["paths"].values()) == {writer}
-            results[writer] = fingerprint_of(url)
-        finally:
-            with pg_admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        url = another_db(pg_url)
+        report = cli_json("run", "demo", "--seed", "8", "--writer", writer, "--database-url", url)
+        assert set(report["paths"].values()) == {writer}
+        results[writer] = fingerprint_of(url)
     assert results["copy"] == results["executemany"] == results["orm"]
 
 
