@@ -121,8 +121,7 @@ def _is_declaration(value: Any) -> bool:
 class Compiler:
     """Compiles one factory's declarations for one step."""
 
-    def __init__(self, step: Step, pools: Pools, static: dict[str, Any]) -> None:
-        self.step = step
+    def __init__(self, pools: Pools, static: dict[str, Any]) -> None:
         self.pools = pools
         self.static = static  # trait flags and plain parameters known before any row exists
 
@@ -317,7 +316,7 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None) -> CompiledSte
         names = ", ".join(meta.post_declarations.as_dict())
         raise Unsupported(f"post-generation declarations ({names})")
     decls, static = effective_declarations(step)
-    compiler = Compiler(step, pools, static)
+    compiler = Compiler(pools, static)
     linked = set(step.refs) | ({link_attr} if link_attr else set())
     rename = dict(meta.rename)
 
