@@ -384,6 +384,10 @@ def status(
             f"fingerprint {last.fingerprint}",
             highlight=False,
         )
+        if result.unchanged_since_last_run:
+            out.print("The data is unchanged since that run.")
+        else:
+            out.print(f"[yellow]The data has changed since that run[/] (fingerprint now {result.fingerprint}).")
 
 
 def main() -> None:

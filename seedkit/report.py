@@ -114,6 +114,12 @@ class Status:
     revision: str | None
     tables: dict[str, int]
     last_run: RunRecord | None
+    fingerprint: str  # of what the database holds now
+
+    @property
+    def unchanged_since_last_run(self) -> bool | None:
+        """Whether the data is still exactly what the last run left (None: no run recorded)."""
+        return None if self.last_run is None else self.last_run.fingerprint == self.fingerprint
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,4 +127,6 @@ class Status:
             "revision": self.revision,
             "tables": dict(self.tables),
             "last_run": self.last_run.to_json() if self.last_run else None,
+            "fingerprint": self.fingerprint,
+            "unchanged_since_last_run": self.unchanged_since_last_run,
         }

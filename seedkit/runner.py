@@ -247,4 +247,5 @@ def status(settings: Settings, *, wait: float = 0) -> Status:
             revision=revision,
             tables=_counts(conn, tables),
             last_run=history.last_run(conn),
+            fingerprint=fingerprint(conn).overall,
         )

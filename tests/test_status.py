@@ -12,7 +12,7 @@ from tests.conftest import ROOT, cli, cli_json, fingerprint_of
 
 def test_status_shows_the_last_run(db_url):
     empty = cli_json("status", "--database-url", db_url)
-    assert empty["last_run"] is None
+    assert empty["last_run"] is None and empty["unchanged_since_last_run"] is None
     report = cli_json("run", "demo", "--seed", "42", "--database-url", db_url)
     status = cli_json("status", "--database-url", db_url)
     last = status["last_run"]
@@ -22,8 +22,16 @@ def test_status_shows_the_last_run(db_url):
     assert last["started_at"] <= last["finished_at"]
     assert status["tables"]["users"] == 58
     assert status["revision"] == "0001"
-    text = cli("status", "--database-url", db_url)
-    assert text.exit_code == 0 and "recipe demo, seed 42" in text.stdout
+    assert status["unchanged_since_last_run"] is True
+    shown = cli("status", "--database-url", db_url)
+    assert shown.exit_code == 0 and "recipe demo, seed 42" in shown.stdout and "unchanged" in shown.stdout
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET name = 'Someone Else' WHERE id = 1"))
+    engine.dispose()
+    assert cli_json("status", "--database-url", db_url)["unchanged_since_last_run"] is False
+    assert "has changed" in cli("status", "--database-url", db_url).stdout
 
 
 def _recorded_runs(url: str) -> int:
