@@ -20,8 +20,8 @@ from seedkit.errors import (
 )
 from seedkit.loader import list_recipes
 from seedkit.recipe import Recipe, Step, between
+from seedkit.runner import check_target, migrate, plan, reset, run, status
 from seedkit.runner import fingerprint_database as fingerprint
-from seedkit.runner import migrate, plan, reset, run, status
 
 __all__ = [
     "LockBusy",
@@ -36,6 +36,7 @@ __all__ = [
     "TargetUnavailable",
     "UsageError",
     "between",
+    "check_target",
     "fingerprint",
     "list_recipes",
     "load_settings",

@@ -65,6 +65,9 @@ NoWaitLock = Annotated[
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Workers = Annotated[int, typer.Option("--workers", help="Generate rows in this many processes; same data.")]
+Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-01-01T12:00:00Z).")]
+WriterChoice = Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
 
 
 def _settings(database_url: str | None, recipes: Path | None, alembic_config: Path | None) -> Settings:
@@ -118,6 +121,8 @@ def _passwords(database_url: str | None) -> tuple[str, ...]:
 
 
 def _confirm(settings: Settings, action: str, yes: bool) -> None:
+    """Ask before a destructive write; a protected target is refused before anyone is asked."""
+    seedkit.check_target(settings)
     target = mask_url(settings.database_url)
     if yes:
         return
@@ -144,6 +149,12 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
             bar.update(tasks[step], completed=done, total=total, rate=rate)
 
         yield update
+
+
+def _seed(verb: Callable[..., RunReport], recipe: str, settings: Settings, silent: bool, **options: Any) -> RunReport:
+    """Call ``run`` or ``reset`` with progress bars (on a terminal) and one line per retry."""
+    with _progress(not silent) as progress:
+        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
 
 
 def _retry_line(attempt: int, delay: float, reason: str) -> None:
@@ -191,19 +202,17 @@ def run(
     recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name (a module in the recipes folder).")],
     seed: Seed = 0,
     scale: Scale = 1.0,
-    now: Annotated[
-        Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-01-01T12:00:00Z).")
-    ] = None,
+    now: Now = None,
     migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Migrate to head first.")] = True,
     append: Annotated[bool, typer.Option("--append", help="Add rows even if the tables hold some.")] = False,
     truncate: Annotated[bool, typer.Option("--truncate", help="Delete the recipe tables' rows first.")] = False,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Seed only if the recipe's tables are empty.")] = False,
-    writer: Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")] = "auto",
+    writer: WriterChoice = "auto",
     workers: Workers = 1,
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    quiet: Quiet = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
     recipes: RecipesDir = None,
@@ -219,22 +228,17 @@ def run(
         settings = _settings(database_url, recipes, alembic_config)
         if truncate:
             _confirm(settings, "delete the recipe's rows in", yes)
-        with _progress(not quiet and not as_json) as progress:
-            report = seedkit.run(
-                recipe,
-                settings=settings,
-                seed=seed,
-                scale=scale,
-                now=now,
-                migrate=migrate,
-                mode=mode,
-                writer=writer,
-                workers=workers,
-                wait=wait,
-                wait_lock=not no_wait_lock,
-                progress=progress,
-                on_retry=_retry_line,
-            )
+        options = dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait)
+        report = _seed(
+            seedkit.run,
+            recipe,
+            settings,
+            quiet or as_json,
+            migrate=migrate,
+            mode=mode,
+            **options,
+            wait_lock=not no_wait_lock,
+        )
     _render_run(report, as_json, quiet)
 
 
@@ -243,13 +247,13 @@ def reset(
     recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe to seed after the wipe.")],
     seed: Seed = 0,
     scale: Scale = 1.0,
-    now: Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601.")] = None,
-    writer: Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")] = "auto",
+    now: Now = None,
+    writer: WriterChoice = "auto",
     workers: Workers = 1,
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    quiet: Quiet = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
     recipes: RecipesDir = None,
@@ -259,22 +263,9 @@ def reset(
     """Wipe the target (downgrade to base), migrate and seed RECIPE, all in one transaction."""
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
-        seedkit.runner.check_writable(seedkit.runner.parse_url(settings.database_url), settings.protected)
         _confirm(settings, "wipe every table the migrations made in", yes)
-        with _progress(not quiet and not as_json) as progress:
-            report = seedkit.reset(
-                recipe,
-                settings=settings,
-                seed=seed,
-                scale=scale,
-                now=now,
-                writer=writer,
-                workers=workers,
-                wait=wait,
-                wait_lock=not no_wait_lock,
-                progress=progress,
-                on_retry=_retry_line,
-            )
+        options = dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait)
+        report = _seed(seedkit.reset, recipe, settings, quiet or as_json, **options, wait_lock=not no_wait_lock)
     _render_run(report, as_json, quiet)
 
 

@@ -46,15 +46,19 @@ def _check_scale(scale: float) -> None:
         raise UsageError(f"--scale must be greater than 0, got {scale}")
 
 
+def check_target(settings: Settings) -> None:
+    """Raise :class:`TargetRefused` if the settings' target may not be written at all."""
+    check_writable(parse_url(settings.database_url), settings.protected)
+
+
 @contextmanager
 def _transaction(
     settings: Settings, *, write: bool, wait: float, wait_lock: bool, on_retry: Retry | None
 ) -> Iterator[Connection]:
     """One connection, one transaction, the run lock held; committed only if the body returns."""
-    url = parse_url(settings.database_url)
     if write:
-        check_writable(url, settings.protected)
-    engine = make_engine(url, wait_lock=wait_lock)
+        check_target(settings)
+    engine = make_engine(parse_url(settings.database_url), wait_lock=wait_lock)
     try:
         with connect(engine, wait=wait, on_retry=on_retry) as conn:
             with begin(conn, wait_lock=wait_lock):
