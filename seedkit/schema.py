@@ -103,7 +103,7 @@ def table_info(model: type) -> TableInfo:
     defaults = {}
     for column in columns:
         default = column.default
-        if default is None or column.primary_key:
+        if default is None or attr_of[column.key] == pk:  # seedkit numbers that key itself
             continue
         if default.is_scalar:
             defaults[attr_of[column.key]] = default.arg
@@ -123,7 +123,14 @@ def table_info(model: type) -> TableInfo:
 
 
 def _zero_arg(wrapped):
-    """SQLAlchemy wraps a column default so it takes an execution context; seedkit has none."""
+    """SQLAlchemy wraps a column default so it takes an execution context; seedkit has none.
+
+    A zero-argument original (``default=uuid.uuid4``) is returned as it is, so seedkit can
+    recognise it and substitute its seeded version.
+    """
+    original = getattr(wrapped, "__wrapped__", None)
+    if original is not None:
+        return original
     return lambda: wrapped(None)
 
 

@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 MODELS = """
+import uuid
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -25,6 +27,19 @@ class Author(Base):
     favorite_book: Mapped["Book | None"] = relationship(foreign_keys=[favorite_book_id])
 
 
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    label: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+class BookTag(Base):
+    __tablename__ = "book_tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tags.id"))
+    tag: Mapped[Tag] = relationship()
+
+
 class Book(Base):
     __tablename__ = "books"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +53,7 @@ FACTORIES = """
 import factory
 import factory.fuzzy
 
-from .library_models import Author, Book
+from .library_models import Author, Book, BookTag, Tag
 
 
 class AuthorFactory(factory.alchemy.SQLAlchemyModelFactory):
@@ -62,6 +77,20 @@ class BookFactory(factory.alchemy.SQLAlchemyModelFactory):
 
     class Params:
         subject = factory.Faker("word")
+
+
+class TagFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = Tag
+
+    label = factory.Faker("word")
+
+
+class BookTagFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = BookTag
+
+    tag = factory.SubFactory(TagFactory)
 """
 
 LIBRARY = '''
@@ -124,7 +153,21 @@ def upgrade():
     )
 
 
+    op.create_table(
+        "tags",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("label", sa.String(50), nullable=False, unique=True),
+    )
+    op.create_table(
+        "book_tags",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tag_id", sa.Uuid, sa.ForeignKey("tags.id"), nullable=False),
+    )
+
+
 def downgrade():
+    op.drop_table("book_tags")
+    op.drop_table("tags")
     op.drop_table("books")
     op.drop_table("authors")
 """

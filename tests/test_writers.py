@@ -84,3 +84,22 @@ def test_workers_give_the_same_fingerprint(db_url, tmp_path):
 def test_workers_must_be_positive(sqlite_url):
     result = cli("run", "tiny", "--workers", "0", "--database-url", sqlite_url)
     assert result.exit_code == 2 and "--workers" in result.stderr
+
+
+UUID_KEYS = """
+from seedkit import Recipe
+from .library_factories import BookTagFactory, TagFactory
+
+recipe = Recipe("tags keyed by uuid4 defaults, and rows pointing at them")
+tags = recipe.add(TagFactory, 30)
+book_tags = recipe.add(BookTagFactory, per=tags, count=2)
+"""
+
+
+def test_uuid_primary_keys_from_column_defaults(tmp_path, db_url):
+    project = write_project(tmp_path / "p", {"uuid_keys": UUID_KEYS})
+    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    report = cli_json("run", "uuid_keys", "--seed", "5", "--database-url", db_url, *opts)
+    assert report["tables"] == {"tags": 30, "book_tags": 60}
+    again = cli_json("run", "uuid_keys", "--seed", "5", "--database-url", f"sqlite:///{tmp_path / 'again.db'}", *opts)
+    assert again["fingerprint"] == report["fingerprint"]  # uuid4 defaults are seeded too
