@@ -27,3 +27,16 @@ def test_readme_quick_start_commands_are_there():
     readme = (ROOT / "README.md").read_text()
     assert "seedkit run demo --seed 42" in readme
     assert 'pip install -e ".[test]"' in readme and "pytest" in readme
+
+
+def test_readme_shows_the_demo_recipe_as_it_is():
+    import ast
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "recipe = Recipe(" in b)
+    shown = ast.parse(block).body
+    actual = [
+        node for node in ast.parse((ROOT / "recipes" / "demo.py").read_text()).body if not isinstance(node, ast.Expr)
+    ]
+    assert [ast.dump(n) for n in shown] == [ast.dump(n) for n in actual]
