@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
 
 from seedkit.cli import app
@@ -30,9 +33,6 @@ def test_readme_quick_start_commands_are_there():
 
 
 def test_readme_shows_the_demo_recipe_as_it_is():
-    import ast
-    import re
-
     readme = (ROOT / "README.md").read_text()
     block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "recipe = Recipe(" in b)
     shown = ast.parse(block).body
