@@ -309,11 +309,13 @@ class Seeder:
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
         info = compiled.info
         found = []
-        for fresh in uniquifiers_for(compiled, sample):
+        alone = sum(s.info.name == info.name for s in self.recipe.steps) == 1
+        for fresh in uniquifiers_for(compiled, sample, scoped=alone):
             key = (info.name, fresh.attrs)
             if key not in self.uniquifiers:
-                if self.initial.get(info.name):
-                    # Appending: values already in the table are taken too.
+                if self.initial.get(info.name) and fresh.scope is None:
+                    # Appending: values already in the table are taken too (a scoped key
+                    # cannot meet them: its parents are rows this run created).
                     columns = [info.columns[info.attrs.index(a)] for a in fresh.attrs]
                     fresh.seen.update(tuple(row) for row in self.conn.execute(select(*columns)))
                 self.uniquifiers[key] = fresh

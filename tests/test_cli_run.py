@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+
 from sqlalchemy import create_engine, text
 
-from tests.conftest import cli, cli_json, fingerprint_of
+from tests.conftest import ROOT, cli, cli_json, fingerprint_of
 
 
 def _rows(url: str, table: str) -> int:
@@ -132,3 +134,30 @@ def test_scale_must_be_positive(sqlite_url):
         result = cli("run", "tiny", "--scale", bad, "--database-url", sqlite_url)
         assert result.exit_code == 2
         assert "--scale" in result.stderr
+
+
+COLLIDING_TITLES = """
+import factory
+from seedkit import Recipe
+from .factories import ProjectFactory, TaskFactory
+
+recipe = Recipe("titles that repeat within each project")
+projects = recipe.add(ProjectFactory, 3)
+tasks = recipe.add(TaskFactory, per=projects, count=4, title=factory.Iterator(["Plan", "Ship it"]))
+"""
+
+
+def test_unique_together_values_are_tagged_within_their_parent(tmp_path, db_url):
+    folder = tmp_path / "recipes"
+    shutil.copytree(ROOT / "recipes", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "colliding.py").write_text(COLLIDING_TITLES)
+    report = cli_json("run", "colliding", "--recipes", str(folder), "--database-url", db_url)
+    assert report["tables"]["tasks"] == 12
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        titles = conn.execute(text("SELECT project_id, title FROM tasks ORDER BY id")).all()
+    engine.dispose()
+    by_project: dict[int, set[str]] = {}
+    for project_id, title in titles:
+        by_project.setdefault(project_id, set()).add(title)
+    assert list(by_project.values()) == [{"Plan", "Ship it", "Plan2", "Ship it 2"}] * 3
