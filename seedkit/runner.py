@@ -161,27 +161,33 @@ def run(
         }
         report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
         report.orm_reasons = dict(result.reasons)
-        report.fingerprint = fingerprint(conn, [t.name for t in tables]).overall
+        # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
+        report.fingerprint = fingerprint(conn).overall
         if not existing or mode == "truncate":
             earlier = history.last_identical(conn, loaded.name, seed, scale)
             if earlier is not None and earlier.fingerprint != report.fingerprint:
                 report.previous_fingerprint = earlier.fingerprint
         report.seconds = time.perf_counter() - began
-        history.record(
-            conn,
-            RunRecord(
-                recipe=loaded.name,
-                seed=seed,
-                scale=scale,
-                seedkit_version=version("seedkit"),
-                faker_version=version("Faker"),
-                fingerprint=report.fingerprint,
-                rows=report.total_rows,
-                started_at=started.isoformat(timespec="seconds"),
-                finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            ),
-        )
+        _record(conn, report, started)
     return report
+
+
+def _record(conn: Connection, report: RunReport, started: datetime) -> None:
+    """Write the run into ``seedkit_runs``, inside the run's own transaction."""
+    history.record(
+        conn,
+        RunRecord(
+            recipe=report.recipe,
+            seed=report.seed,
+            scale=report.scale,
+            seedkit_version=version("seedkit"),
+            faker_version=version("Faker"),
+            fingerprint=report.fingerprint or "",
+            rows=report.total_rows,
+            started_at=started.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ),
+    )
 
 
 def reset(recipe: str | Recipe, *, settings: Settings, **options) -> RunReport:

@@ -40,5 +40,10 @@ def test_a_project_of_its_own_is_seeded_through_the_cli(tmp_path, db_url):
     assert orphans == 0
     assert titles_match == report["tables"]["books"]
 
+    status = seedkit_process("status", "--json", cwd=project, env=env)
+    assert status.returncode == 0, status.stderr
+    state = json.loads(status.stdout)
+    assert state["unchanged_since_last_run"] is True and state["tables"]["audit_log"] == 0
+
     again = seedkit_process("run", "library", "--seed", "11", cwd=project, env=env)
     assert again.returncode == 2 and "--append" in again.stderr
