@@ -211,3 +211,8 @@ def write_project(root: Path, extra_recipes: dict[str, str] | None = None) -> Pa
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(body).lstrip())
     return root
+
+
+def cli_options(project: Path) -> list[str]:
+    """The flags that point the CLI at the project from anywhere (no reliance on the cwd)."""
+    return ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]

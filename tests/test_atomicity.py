@@ -8,8 +8,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import ROOT, cli, fingerprint_of
-from tests.library_project import write_project
+from tests.library_project import cli_options, write_project
 
 FAILS_HALFWAY = """
 import factory
@@ -49,7 +51,7 @@ books = recipe.add(BookFactory, 3, author=None, author_id=424242, title="Orphan"
 
 def _seeded_project(tmp_path, url):
     project = write_project(tmp_path / "p", {"fails": FAILS_HALFWAY, "null_pages": NULL_PAGES, "dangling": DANGLING})
-    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    opts = cli_options(project)
     assert cli("run", "library", "--seed", "1", "--database-url", url, *opts).exit_code == 0
     return opts
 
@@ -64,21 +66,19 @@ def test_an_exception_mid_seed_rolls_back_every_row(tmp_path, db_url):
     assert fingerprint_of(db_url) == before
 
 
-def test_a_constraint_violation_names_table_and_rolls_back(tmp_path, db_url):
+@pytest.mark.parametrize(
+    ("recipe", "fragments"),
+    [("null_pages", ["books", "pages"]), ("dangling", ["books", "FOREIGN KEY"])],
+    ids=["not-null", "foreign-key"],
+)
+def test_a_constraint_violation_names_the_table_and_rolls_back(tmp_path, db_url, recipe, fragments):
+    # On PostgreSQL the foreign key is only re-added before commit: it must still be caught.
     opts = _seeded_project(tmp_path, db_url)
     before = fingerprint_of(db_url)
-    result = cli("run", "null_pages", "--append", "--database-url", db_url, *opts)
+    result = cli("run", recipe, "--append", "--database-url", db_url, *opts)
     assert result.exit_code == 1
-    assert "books" in result.stderr and "pages" in result.stderr
-    assert fingerprint_of(db_url) == before
-
-
-def test_a_foreign_key_violation_is_caught_before_commit(tmp_path, db_url):
-    opts = _seeded_project(tmp_path, db_url)
-    before = fingerprint_of(db_url)
-    result = cli("run", "dangling", "--append", "--database-url", db_url, *opts)
-    assert result.exit_code == 1
-    assert "books" in result.stderr and "FOREIGN KEY" in result.stderr.upper()
+    for fragment in fragments:
+        assert fragment.upper() in result.stderr.upper()
     assert fingerprint_of(db_url) == before
 
 

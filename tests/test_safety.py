@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import cli, cli_json, fingerprint_of, seedkit_process
-from tests.library_project import write_project
+from tests.library_project import cli_options, write_project
 
 
 def test_production_environment_is_refused_even_with_yes(db_url, monkeypatch):
@@ -81,7 +81,7 @@ books = recipe.add(BookFactory, per=authors, count=1, pages=factory.LazyFunction
 
 def test_a_reset_that_fails_halfway_leaves_the_old_data(tmp_path, db_url):
     project = write_project(tmp_path / "p", {"fails": FAILS})
-    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    opts = cli_options(project)
     assert cli("run", "library", "--seed", "3", "--database-url", db_url, *opts).exit_code == 0
     before = fingerprint_of(db_url)
     result = cli("reset", "fails", "--yes", "--database-url", db_url, *opts)

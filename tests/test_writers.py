@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import cli, cli_json, fingerprint_of
-from tests.library_project import write_project
+from tests.library_project import cli_options, write_project
 
 
 def test_every_writer_gives_the_same_fingerprint_on_postgres(pg_url, another_db):
@@ -39,7 +39,7 @@ books = recipe.add(BookFactory, 4)
 
 def test_a_plain_subfactory_takes_the_orm_path(tmp_path, db_url):
     project = write_project(tmp_path / "p", {"plain": PLAIN_SUBFACTORY})
-    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    opts = cli_options(project)
     report = cli_json("run", "plain", "--seed", "2", "--database-url", db_url, *opts)
     assert report["tables"] == {"authors": 4, "books": 4}
     assert report["paths"]["books"] == "orm"
@@ -64,7 +64,7 @@ books = recipe.add(BookFactory, per=authors, count=1, title=factory.Sequence(lam
 
 def test_copy_escapes_text_exactly_like_the_other_writers(pg_url, tmp_path):
     project = write_project(tmp_path / "p", {"awkward": AWKWARD_TEXT})
-    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    opts = cli_options(project)
     copied = cli_json("run", "awkward", "--writer", "copy", "--database-url", pg_url, *opts)
     plain = cli_json(
         "run", "awkward", "--writer", "executemany", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", *opts
@@ -98,7 +98,7 @@ book_tags = recipe.add(BookTagFactory, per=tags, count=2)
 
 def test_uuid_primary_keys_from_column_defaults(tmp_path, db_url):
     project = write_project(tmp_path / "p", {"uuid_keys": UUID_KEYS})
-    opts = ["--recipes", str(project / "seeds"), "--alembic-config", str(project / "db" / "alembic.ini")]
+    opts = cli_options(project)
     report = cli_json("run", "uuid_keys", "--seed", "5", "--database-url", db_url, *opts)
     assert report["tables"] == {"tags": 30, "book_tags": 60}
     again = cli_json("run", "uuid_keys", "--seed", "5", "--database-url", f"sqlite:///{tmp_path / 'again.db'}", *opts)
