@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, MetaData, Numeric, Table
-from sqlalchemy import String as SAString
-from sqlalchemy import Uuid as SAUuid
+from sqlalchemy import Connection, MetaData, Table
+
+from seedkit.schema import column_kind
 
 # seedkit's bookkeeping and Alembic's are not the user's data.
 IGNORED_TABLES = frozenset({"alembic_version", "seedkit_runs"})
@@ -50,32 +50,7 @@ class Fingerprint:
         }
 
 
-# -- the canonical text, per column type: (PostgreSQL expression, Python renderer) ----------------
-
-
-def _kind(column) -> str:
-    t = column.type
-    if isinstance(t, Boolean):
-        return "bool"
-    if isinstance(t, Integer):
-        return "int"
-    if isinstance(t, Float):
-        return "float"
-    if isinstance(t, Numeric):
-        return "numeric"
-    if isinstance(t, DateTime):
-        return "timestamptz" if t.timezone else "timestamp"
-    if isinstance(t, Date):
-        return "date"
-    if isinstance(t, JSON):
-        return "json"
-    if isinstance(t, SAUuid):
-        return "uuid"
-    if isinstance(t, LargeBinary):
-        return "bytes"
-    if isinstance(t, SAString):
-        return "text"
-    return "other"
+# -- the canonical text, per column kind: (PostgreSQL expression, Python renderer) ----------------
 
 
 def _pg_expression(kind: str, col: str) -> str:
@@ -152,7 +127,7 @@ _PYTHON: dict[str, Callable[[Any], str]] = {
 def _pg_table(conn: Connection, table: Table) -> TableFingerprint:
     quote = conn.dialect.identifier_preparer.quote
     columns = sorted(table.columns, key=lambda c: c.name)
-    row = "concat_ws(E'\\t', " + ", ".join(_pg_expression(_kind(c), quote(c.name)) for c in columns) + ")"
+    row = "concat_ws(E'\\t', " + ", ".join(_pg_expression(column_kind(c), quote(c.name)) for c in columns) + ")"
     pk = [quote(c.name) for c in table.primary_key.columns]
     order = ", ".join(pk) if pk else f'{row} COLLATE "C"'
     sql = (
@@ -166,7 +141,7 @@ def _pg_table(conn: Connection, table: Table) -> TableFingerprint:
 def _python_table(conn: Connection, table: Table) -> TableFingerprint:
     quote = conn.dialect.identifier_preparer.quote
     columns = sorted(table.columns, key=lambda c: c.name)
-    renderers = [_PYTHON[_kind(c)] for c in columns]
+    renderers = [_PYTHON[column_kind(c)] for c in columns]
     pk = [quote(c.name) for c in table.primary_key.columns]
     select = ", ".join(quote(c.name) for c in columns)
     sql = f"SELECT {select} FROM {conn.dialect.identifier_preparer.format_table(table)}"

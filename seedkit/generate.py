@@ -234,7 +234,7 @@ class CompiledStep:
     derived: list[tuple[str, str, str, Any]]  # SelfAttribute on a column or link: name, head, rest, default
     rows: dict[str, RowFn]
     link_attr: str | None
-    refs: dict[str, list]  # relationship attr -> rows to pick from (filled by the runner)
+    refs: dict[str, list]  # relationship attr -> rows to pick from
     defaults: dict[str, Any]
 
     def generate(
@@ -308,7 +308,7 @@ def effective_declarations(step: Step) -> tuple[dict[str, Any], dict[str, Any]]:
     return decls, static
 
 
-def compile_step(step: Step, pools: Pools, link_attr: str | None) -> CompiledStep:
+def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str, list]) -> CompiledStep:
     """Compile ``step``; raise :class:`Unsupported` (with the reason) for the factory path."""
     meta = step.factory._meta
     info = step.info
@@ -371,7 +371,7 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None) -> CompiledSte
         derived=derived,
         rows=rows,
         link_attr=link_attr,
-        refs={},
+        refs=refs,
         defaults=defaults,
     )
 

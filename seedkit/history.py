@@ -32,19 +32,18 @@ def record(conn: Connection, entry: RunRecord) -> None:
     conn.execute(runs.insert().values(**entry.to_json()))
 
 
-def _records(conn: Connection, *conditions) -> list[RunRecord]:
+def _latest(conn: Connection, *conditions) -> RunRecord | None:
     if not inspect(conn).has_table("seedkit_runs"):
-        return []
-    query = select(*(runs.c[k] for k in RunRecord.__dataclass_fields__)).where(*conditions).order_by(runs.c.id.desc())
-    return [RunRecord(**row._mapping) for row in conn.execute(query.limit(1))]
+        return None
+    query = select(*(runs.c[k] for k in RunRecord.__dataclass_fields__)).where(*conditions)
+    row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first()
+    return RunRecord(**row._mapping) if row is not None else None
 
 
 def last_run(conn: Connection) -> RunRecord | None:
-    found = _records(conn)
-    return found[0] if found else None
+    return _latest(conn)
 
 
 def last_identical(conn: Connection, recipe: str, seed: int, scale: float) -> RunRecord | None:
     """The latest run of the same recipe, seed and scale, whose fingerprint ours should match."""
-    found = _records(conn, runs.c.recipe == recipe, runs.c.seed == seed, runs.c.scale == scale)
-    return found[0] if found else None
+    return _latest(conn, runs.c.recipe == recipe, runs.c.seed == seed, runs.c.scale == scale)

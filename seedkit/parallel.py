@@ -14,6 +14,7 @@ import signal
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from seedkit.generate import CHUNK, Chunk, CompiledStep
 
@@ -61,18 +62,12 @@ def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[
     _work = work
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
-            pending: deque = deque()
             queue = iter(tasks)
-            for task in queue:
-                pending.append((task, pool.apply_async(_in_worker, (task,))))
-                if len(pending) >= 2 * workers:
-                    break
+            pending = deque((task, pool.apply_async(_in_worker, (task,))) for task in islice(queue, 2 * workers))
             while pending:
-                (number, start, n), result = pending.popleft()
+                (_, start, n), result = pending.popleft()
                 rows = result.get()
-                for task in queue:
-                    pending.append((task, pool.apply_async(_in_worker, (task,))))
-                    break
+                pending.extend((task, pool.apply_async(_in_worker, (task,))) for task in islice(queue, 1))
                 yield start + n, rows
     finally:
         _work = None

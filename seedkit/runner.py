@@ -124,15 +124,17 @@ def run(
         if config is not None:
             migrations.upgrade(conn, config, "head")
             report.revision = migrations.current_revision(conn)
-        missing = [s.info.name for s in loaded.steps if not inspect(conn).has_table(s.info.name)]
+        tables = _user_tables(conn, loaded)
+        recipe_names = {s.info.name for s in loaded.steps}
+        missing = recipe_names - {t.name for t in tables}
         if missing:
             raise UsageError(
-                f"Table(s) {', '.join(sorted(set(missing)))} do not exist in {report.target}; "
+                f"Table(s) {', '.join(sorted(missing))} do not exist in {report.target}; "
                 "run the migrations (drop --no-migrate) or check the Alembic configuration."
             )
-        tables = _user_tables(conn, loaded)
-        recipe_tables = [t for t in tables if t.name in {s.info.name for s in loaded.steps}]
-        existing = {k: v for k, v in _counts(conn, recipe_tables).items() if v}
+        recipe_tables = [t for t in tables if t.name in recipe_names]
+        before = _counts(conn, tables)
+        existing = {t.name: before[t.name] for t in recipe_tables if before[t.name]}
         if existing and mode == "if_empty":
             report.status, report.existing = "skipped", existing
             report.seconds = time.perf_counter() - began
@@ -146,7 +148,7 @@ def run(
         if existing and mode == "truncate":
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
-        before = _counts(conn, tables)
+            before = _counts(conn, tables)
         seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress, workers)
         try:
             with seeded_world(clock):
@@ -220,22 +222,22 @@ def plan(recipe: str | Recipe, *, settings: Settings, scale: float = 1.0) -> Pla
     for step in loaded.validate():
         deps = loaded.dependencies(step)
         if step.per is None:
-            expected[step.name] = float(scaled_size(step.size, scale))
-            size = str(scaled_size(step.size, scale))
+            rows = scaled_size(step.size, scale)
+            expected[step.name], size = float(rows), str(rows)
         else:
             parents = loaded.resolve(step, step.per, "per")
-            per_parent = (
-                (step.count.low + step.count.high) / 2
-                if isinstance(step.count, Between)
-                else float(step.count)
-                if isinstance(step.count, int)
-                else None
-            )
-            parent_rows = sum(expected[p.name] for p in parents)
-            expected[step.name] = parent_rows * per_parent if per_parent is not None else float("nan")
-            size = f"{step.count if per_parent is not None else 'custom'} per {', '.join(p.name for p in parents)}"
+            count = step.count if isinstance(step.count, (int, Between)) else "custom"
+            expected[step.name] = sum(expected[p.name] for p in parents) * _mean_count(step.count)
+            size = f"{count} per {', '.join(p.name for p in parents)}"
         steps.append(PlannedStep(step.name, step.info.name, size, expected[step.name], tuple(d.name for d in deps)))
     return Plan(loaded.name, scale, tuple(steps))
+
+
+def _mean_count(count: object) -> float:
+    """Expected children per parent; a callable count has no known mean."""
+    if isinstance(count, Between):
+        return (count.low + count.high) / 2
+    return float(count) if isinstance(count, int) else float("nan")
 
 
 def fingerprint_database(settings: Settings, *, wait: float = 0) -> Fingerprint:

@@ -13,7 +13,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Integer, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Integer, LargeBinary, Numeric, String, Table, Uuid
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.schema import UniqueConstraint
@@ -46,6 +46,32 @@ class TableInfo:
 
     def column_name(self, attr: str) -> str:
         return self.columns[self.attrs.index(attr)].name
+
+
+def column_kind(column: Column) -> str:
+    """The family of a column's type, for the code that must render its values as text."""
+    t = column.type
+    if isinstance(t, Boolean):
+        return "bool"
+    if isinstance(t, Integer):
+        return "int"
+    if isinstance(t, Float):
+        return "float"
+    if isinstance(t, Numeric):
+        return "numeric"
+    if isinstance(t, DateTime):
+        return "timestamptz" if t.timezone else "timestamp"
+    if isinstance(t, Date):
+        return "date"
+    if isinstance(t, JSON):
+        return "json"
+    if isinstance(t, Uuid):
+        return "uuid"
+    if isinstance(t, LargeBinary):
+        return "bytes"
+    if isinstance(t, String):
+        return "text"
+    return "other"
 
 
 def is_mapped(model: object) -> bool:

@@ -244,14 +244,13 @@ class Seeder:
 
         info = step.info
         try:
-            compiled = compile_step(step, Pools(step_seed, total), link_attr)
+            compiled = compile_step(step, Pools(step_seed, total), link_attr, refs)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
             rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs, keep)
             self._note_path(info.name, "orm")
             self.next_id.clear()  # the database numbered those rows (and any SubFactory parents)
         else:
-            compiled.refs = refs
             rows_kept = self._compiled_path(compiled, step_seed, total, parents, keep)
             self._note_path(info.name, self.writer.name)
         if keep is not NOT_KEPT:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from psycopg import Copy
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Float, Integer, Numeric, String, Uuid, text
+from sqlalchemy import Connection, text
 from sqlalchemy.types import TypeDecorator
 
-from seedkit.schema import TableInfo
+from seedkit.schema import TableInfo, column_kind
 from seedkit.writers import bind_processors, encode
 
 # COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
@@ -53,22 +53,26 @@ class TextColumn:
     nullable: bool
 
 
+_CONVERTERS: dict[str, Callable[[object], str] | str] = {
+    "bool": _BOOLEAN,
+    "int": str,
+    "float": str,
+    "numeric": str,
+    "date": str,
+    "timestamp": str,
+    "timestamptz": str,
+    "uuid": str,
+    "json": lambda v: _escape(json.dumps(v)),
+    "text": "text",
+}
+
+
 def text_column(column) -> TextColumn | None:
     """The COPY text conversion for ``column``, or None when psycopg must adapt its values."""
-    kind = column.type
-    if isinstance(kind, TypeDecorator):
+    if isinstance(column.type, TypeDecorator):
         return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
-    if isinstance(kind, Boolean):
-        convert: Callable[[object], str] | str = _BOOLEAN
-    elif isinstance(kind, (Integer, Numeric, Float, Date, DateTime, Uuid)):
-        convert = str
-    elif isinstance(kind, JSON):
-        convert = lambda v: _escape(json.dumps(v))  # noqa: E731
-    elif isinstance(kind, String):
-        convert = "text"
-    else:
-        return None
-    return TextColumn(convert, bool(column.nullable))
+    convert = _CONVERTERS.get(column_kind(column))
+    return None if convert is None else TextColumn(convert, bool(column.nullable))
 
 
 def text_block(rows: Sequence[tuple], columns: list[TextColumn]) -> bytes:
