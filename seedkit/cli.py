@@ -19,6 +19,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
@@ -84,7 +85,7 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
     except SeedkitError as exc:
         if debug:
             err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
-        err.print(f"[bold red]Error:[/] {mask_text(str(exc), secrets)}", highlight=False)
+        err.print(f"[bold red]Error:[/] {escape(mask_text(str(exc), secrets))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[bold red]Interrupted:[/] nothing was written (the transaction was rolled back).")
@@ -95,7 +96,7 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
         if debug:
             err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
         message = mask_text(f"{type(exc).__name__}: {exc}".strip().splitlines()[0], secrets)
-        err.print(f"[bold red]Failed:[/] {message}", highlight=False)
+        err.print(f"[bold red]Failed:[/] {escape(message)}", highlight=False)
         err.print("Nothing was written (the transaction was rolled back). Use --debug for the traceback.")
         raise typer.Exit(1) from None
     finally:
@@ -159,7 +160,9 @@ def _seed(verb: Callable[..., RunReport], recipe: str, settings: Settings, silen
 
 def _retry_line(attempt: int, delay: float, reason: str) -> None:
     err.print(
-        f"waiting for the database (attempt {attempt} failed: {reason}); retrying in {delay:.1f}s", highlight=False
+        f"waiting for the database (attempt {attempt} failed: {reason}); retrying in {delay:.1f}s",
+        markup=False,
+        highlight=False,
     )
 
 
@@ -171,7 +174,9 @@ def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
         return
     if report.status == "skipped":
         rows = ", ".join(f"{t}: {n}" for t, n in report.existing.items())
-        out.print(f"[yellow]Skipped:[/] {report.target} already holds data ({rows}); --if-empty left it as it is.")
+        out.print(
+            f"[yellow]Skipped:[/] {escape(report.target)} already holds data ({escape(rows)}); --if-empty left it as it is."
+        )
         return
     table = Table(title=f"seedkit run {report.recipe} --seed {report.seed}", title_justify="left")
     table.add_column("table")
@@ -183,16 +188,16 @@ def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
     table.add_row("total", f"{report.total_rows:,}", "")
     out.print(table)
     out.print(
-        f"recipe [bold]{report.recipe}[/]  seed [bold]{report.seed}[/]  scale {report.scale:g}  "
-        f"target {report.target}\n{report.seconds:.2f}s, {report.rows_per_second:,.0f} rows/s, "
+        f"recipe [bold]{escape(report.recipe)}[/]  seed [bold]{report.seed}[/]  scale {report.scale:g}  "
+        f"target {escape(report.target)}\n{report.seconds:.2f}s, {report.rows_per_second:,.0f} rows/s, "
         f"fingerprint {report.fingerprint}",
         highlight=False,
     )
     for step, reason in report.orm_reasons.items():
-        out.print(f"step {step} was built by factory-boy through the ORM: {reason}", highlight=False)
+        out.print(f"step {step} was built by factory-boy through the ORM: {reason}", markup=False, highlight=False)
     if report.previous_fingerprint:
         out.print(
-            f"[yellow]Note:[/] an earlier run of {report.recipe} with the same seed and scale produced "
+            f"[yellow]Note:[/] an earlier run of {escape(report.recipe)} with the same seed and scale produced "
             f"fingerprint {report.previous_fingerprint}; the data differs now (a Faker upgrade or an edited recipe?)."
         )
 
@@ -283,7 +288,7 @@ def migrate(
     with _errors(debug, database_url):
         settings = _settings(database_url, None, alembic_config)
         reached = seedkit.migrate(settings, revision, wait=wait)
-    out.print(f"{mask_url(settings.database_url)} is at revision {reached or 'base'}", highlight=False)
+    out.print(f"{mask_url(settings.database_url)} is at revision {reached or 'base'}", markup=False, highlight=False)
 
 
 @app.command("list")
@@ -297,7 +302,7 @@ def list_(recipes: RecipesDir = None, as_json: AsJson = False, debug: Debug = Fa
         return
     table = Table("recipe", "description")
     for info in found:
-        table.add_row(info.name, info.description)
+        table.add_row(info.name, escape(info.description))
     out.print(table)
 
 
@@ -360,7 +365,7 @@ def status(
     if as_json:
         out.print_json(json.dumps(result.to_json()))
         return
-    out.print(f"target {result.target}, revision {result.revision or 'none'}", highlight=False)
+    out.print(f"target {result.target}, revision {result.revision or 'none'}", markup=False, highlight=False)
     table = Table("table", "rows")
     for name, rows in result.tables.items():
         table.add_row(name, f"{rows:,}")
@@ -373,6 +378,7 @@ def status(
             f"last seeded {last.finished_at} by seedkit {last.seedkit_version} (Faker {last.faker_version}): "
             f"recipe {last.recipe}, seed {last.seed}, scale {last.scale:g}, {last.rows:,} rows, "
             f"fingerprint {last.fingerprint}",
+            markup=False,
             highlight=False,
         )
         if result.unchanged_since_last_run:

@@ -247,6 +247,9 @@ class Seeder:
             compiled = compile_step(step, Pools(step_seed, total), link_attr, refs)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
+            # factory-boy looks parents up by key: put back the keys and indexes a fast writer
+            # took off so far, so each lookup is an index probe and each insert is checked.
+            self.writer.finish()
             rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs, keep)
             self._note_path(info.name, "orm")
             self.next_id.clear()  # the database numbered those rows (and any SubFactory parents)

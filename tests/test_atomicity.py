@@ -48,9 +48,21 @@ recipe = Recipe("points books at an author that does not exist")
 books = recipe.add(BookFactory, 3, author=None, author_id=424242, title="Orphan")
 """
 
+DUPLICATE_KEYS = """
+import uuid
+from seedkit import Recipe
+from .library_factories import TagFactory
+
+recipe = Recipe("three tags with one primary key")
+tags = recipe.add(TagFactory, 3, id=uuid.UUID(int=7))
+"""
+
 
 def _seeded_project(tmp_path, url):
-    project = write_project(tmp_path / "p", {"fails": FAILS_HALFWAY, "null_pages": NULL_PAGES, "dangling": DANGLING})
+    project = write_project(
+        tmp_path / "p",
+        {"fails": FAILS_HALFWAY, "null_pages": NULL_PAGES, "dangling": DANGLING, "duplicate_keys": DUPLICATE_KEYS},
+    )
     opts = cli_options(project)
     assert cli("run", "library", "--seed", "1", "--database-url", url, *opts).exit_code == 0
     return opts
@@ -79,6 +91,19 @@ def test_a_constraint_violation_names_the_table_and_rolls_back(tmp_path, db_url,
     assert result.exit_code == 1
     for fragment in fragments:
         assert fragment.upper() in result.stderr.upper()
+    assert fingerprint_of(db_url) == before
+
+
+def test_a_duplicate_key_in_a_fresh_table_is_caught_before_commit(tmp_path, db_url):
+    # Into an empty PostgreSQL table COPY loads the rows before the primary key is rebuilt.
+    opts = cli_options(write_project(tmp_path / "p", {"duplicate_keys": DUPLICATE_KEYS}))
+    before = fingerprint_of(db_url)
+    result = cli("run", "duplicate_keys", "--database-url", db_url, *opts)
+    assert result.exit_code == 1
+    assert "tags" in result.stderr and "rolled back" in result.stderr
+    if db_url.startswith("postgresql"):  # the server names the constraint and the duplicated key
+        assert "[table tags, constraint tags_pkey]" in result.stderr
+        assert "00000000-0000-0000-0000-000000000007" in result.stderr
     assert fingerprint_of(db_url) == before
 
 

@@ -34,3 +34,11 @@ def test_plan_text_output():
     result = cli("plan", "tiny")
     assert result.exit_code == 0
     assert "order_items" in result.stdout and "1-2 per" in result.stdout
+
+
+def test_list_prints_descriptions_verbatim(tmp_path):
+    # Square brackets are rich markup; a user's text must come through as written.
+    (tmp_path / "draft.py").write_text('from seedkit import Recipe\n\nrecipe = Recipe("[draft] shop [bold]x[/]")\n')
+    result = cli("list", "--recipes", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "[draft] shop [bold]x[/]" in result.stdout

@@ -31,7 +31,7 @@ class Writer(Protocol):
         """Abandon any write in progress after ``exc``; the caller then rolls back."""
 
     def finish(self) -> None:
-        """Restore whatever the writer relaxed, proving integrity; called once before commit."""
+        """Restore whatever the writer relaxed so far, proving integrity; always called before commit."""
 
 
 def bind_processors(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> list:

@@ -1,11 +1,11 @@
 """PostgreSQL ``COPY ... FROM STDIN`` inside the run's transaction, foreign keys checked last.
 
-Loading rows with their foreign keys in place makes the server check every row against its
-parents, which costs more than the load itself. Like ``pg_restore``, this writer drops a table's
-foreign-key constraints (and, on an empty table, its plain indexes) before its first row and puts
-them back — validated — in :meth:`finish`, in the same transaction: integrity is still proven
-before commit, and a violation rolls everything back. Unique and primary-key indexes stay, so
-duplicates fail at once.
+Loading rows with their constraints in place makes the server check every row against its
+parents and update every index per row, which costs more than the load itself. Like
+``pg_restore``, this writer drops a table's foreign keys (and, on an empty table, its primary key,
+unique constraints and indexes) before its first row and puts them back — validated — in
+:meth:`finish`, in the same transaction: integrity is still proven before commit, and a
+duplicate or a dangling reference rolls everything back.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from psycopg import Copy
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
+from seedkit.errors import SeedFailed, describe_db_error
 from seedkit.schema import TableInfo, column_kind
 from seedkit.writers import bind_processors, encode
 
@@ -39,6 +41,26 @@ def _needs_escape(values: list[str]) -> bool:
 
 
 _BOOLEAN = {True: "t", False: "f"}.__getitem__
+
+# The catalog rows _relax drops, as (owner table or schema, quoted name, definition). Foreign keys
+# of the table itself, and with :referencing those of other tables pointing at it.
+_FOREIGN_KEYS = """
+SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
+WHERE contype = 'f' AND (conrelid = CAST(:t AS regclass) OR (:referencing AND confrelid = CAST(:t AS regclass)))
+ORDER BY conrelid, conname
+"""
+_KEYS = """
+SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
+WHERE contype IN ('p', 'u') AND conrelid = CAST(:t AS regclass)
+AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = conindid AND x.indisreplident)
+ORDER BY contype, conname
+"""
+_INDEXES = """
+SELECT quote_ident(n.nspname), quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace
+WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisreplident
+AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname
+"""
 
 
 @dataclass(frozen=True)
@@ -102,44 +124,46 @@ class CopyWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._restore: list[str] = []  # statements that put back what _relax dropped
+        # Statements that put back what _relax dropped, run by finish() in this order.
+        self._keys: list[tuple[str, str]] = []  # (table, statement)
+        self._indexes: list[tuple[str, str]] = []
+        self._foreign_keys: list[tuple[str, str]] = []
         self._prepared: set[str] = set()
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, list | None]] = {}
         self._open: tuple[tuple[str, tuple[str, ...]], ExitStack, Copy] | None = None
 
     def _relax(self, info: TableInfo) -> None:
-        """Drop the table's foreign keys, and on an empty table its plain indexes too.
+        """Drop the table's foreign keys; on an empty plain table, its keys and indexes too.
 
-        pg_restore's order: data first, then indexes and constraints. Building an index once
-        over all rows beats updating it per row; on a table that already holds data a rebuild
-        would cost more than it saves, so there only the foreign keys go.
+        pg_restore's order: data first, then primary keys, unique constraints and indexes, then
+        foreign keys. Building an index once over all rows beats updating it per row (a load
+        runs about twice as fast). On a table that already holds data a rebuild would cost more
+        than it saves, so there only its foreign keys go. Dropping a table's keys means first
+        dropping the foreign keys that point at them, from any table.
         """
         table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
-        quote = self.conn.dialect.identifier_preparer.quote
-        foreign_keys = self.conn.execute(
-            text(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY conname"
-            ),
+        empty = not self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table_sql})").scalar()
+        plain = self.conn.execute(
+            text("SELECT relkind = 'r' AND NOT relhassubclass FROM pg_class WHERE oid = CAST(:t AS regclass)"),
             {"t": table_sql},
-        ).all()
-        for name, definition in foreign_keys:
-            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {quote(name)}")
-            self._restore.append(f"ALTER TABLE {table_sql} ADD CONSTRAINT {quote(name)} {definition}")
-        if self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table_sql})").scalar():
+        ).scalar()
+        relax_keys = empty and plain
+        self._drop_constraints(_FOREIGN_KEYS, table_sql, self._foreign_keys, referencing=relax_keys)
+        if not relax_keys:
             return
-        indexes = self.conn.execute(
-            text(
-                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
-                "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
-                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname"
-            ),
-            {"t": table_sql},
-        ).all()
-        schema = f"{quote(info.table.schema)}." if info.table.schema else ""
-        for name, definition in indexes:
-            self.conn.exec_driver_sql(f"DROP INDEX {schema}{quote(name)}")
-            self._restore.insert(0, definition)  # indexes before foreign keys: FK checks use them
+        self._drop_constraints(_KEYS, table_sql, self._keys)
+        for schema, name, definition in self.conn.execute(text(_INDEXES), {"t": table_sql}).all():
+            self.conn.exec_driver_sql(f"DROP INDEX {schema}.{name}")
+            self._indexes.append((table_sql, definition))
+
+    def _drop_constraints(
+        self, query: str, table_sql: str, into: list[tuple[str, str]], referencing: bool = False
+    ) -> None:
+        for owner, name, definition in self.conn.execute(
+            text(query), {"t": table_sql, "referencing": referencing}
+        ).all():
+            self.conn.exec_driver_sql(f"ALTER TABLE {owner} DROP CONSTRAINT {name}")
+            into.append((owner, f"ALTER TABLE {owner} ADD CONSTRAINT {name} {definition}"))
 
     def _stream(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[Copy, list, list | None]:
         key = (info.name, attrs)
@@ -190,8 +214,16 @@ class CopyWriter:
                 stack.__exit__(type(exc), exc, exc.__traceback__)
 
     def finish(self) -> None:
-        """Rebuild dropped indexes, then add every foreign key back, validated against all rows."""
+        """Put back keys, then indexes, then foreign keys, each validated against every row.
+
+        A duplicate key or a dangling reference fails here, before commit, naming the
+        constraint; the caller rolls everything back.
+        """
         self.flush()
-        restore, self._restore = self._restore, []
-        for statement in restore:
-            self.conn.exec_driver_sql(statement)
+        for statements in (self._keys, self._indexes, self._foreign_keys):
+            while statements:
+                table, statement = statements.pop(0)
+                try:
+                    self.conn.exec_driver_sql(statement)
+                except DBAPIError as exc:
+                    raise SeedFailed(f"checking {table} failed: {describe_db_error(exc)}") from exc
