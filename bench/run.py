@@ -49,7 +49,7 @@ from seedkit.loader import load_recipe  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
 from seedkit.schema import TableInfo  # noqa: E402
 from seedkit.seeding import Seeder  # noqa: E402
-from seedkit.writers.copy import text_block, text_column  # noqa: E402
+from seedkit.writers.copy_text import TextEncoder  # noqa: E402
 
 console = Console(stderr=True)
 
@@ -196,9 +196,9 @@ def copy_floor(url: str, captured: CapturingWriter) -> dict:
     seedkit.migrate(settings)
     payloads = []
     for info, attrs, rows in captured.batches:
-        converters = [text_column(info.columns[info.attrs.index(a)]) for a in attrs]
+        encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
         columns = ", ".join(info.column_name(a) for a in attrs)
-        payloads.append((info.name, f"COPY {info.name} ({columns}) FROM STDIN", text_block(rows, converters)))
+        payloads.append((info.name, f"COPY {info.name} ({columns}) FROM STDIN", encoder.encode(rows)))
     tables = sorted({name for name, _, _ in payloads})
     engine = make_engine(parse_url(url))
     with engine.connect() as conn:

@@ -40,6 +40,15 @@ authors = recipe.add(AuthorFactory, 3, name="more_authors")
 books = recipe.add(BookFactory, per=authors, count=1, pages=None)
 """
 
+NULL_TITLE = """
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("violates NOT NULL on books.title, a text column")
+authors = recipe.add(AuthorFactory, 3, name="more_authors")
+books = recipe.add(BookFactory, per=authors, count=1, title=None)
+"""
+
 DANGLING = """
 from seedkit import Recipe
 from .library_factories import BookFactory
@@ -61,7 +70,13 @@ tags = recipe.add(TagFactory, 3, id=uuid.UUID(int=7))
 def _seeded_project(tmp_path, url):
     project = write_project(
         tmp_path / "p",
-        {"fails": FAILS_HALFWAY, "null_pages": NULL_PAGES, "dangling": DANGLING, "duplicate_keys": DUPLICATE_KEYS},
+        {
+            "fails": FAILS_HALFWAY,
+            "null_pages": NULL_PAGES,
+            "null_title": NULL_TITLE,
+            "dangling": DANGLING,
+            "duplicate_keys": DUPLICATE_KEYS,
+        },
     )
     opts = cli_options(project)
     assert cli("run", "library", "--seed", "1", "--database-url", url, *opts).exit_code == 0
@@ -80,8 +95,8 @@ def test_an_exception_mid_seed_rolls_back_every_row(tmp_path, db_url):
 
 @pytest.mark.parametrize(
     ("recipe", "fragments"),
-    [("null_pages", ["books", "pages"]), ("dangling", ["books", "FOREIGN KEY"])],
-    ids=["not-null", "foreign-key"],
+    [("null_pages", ["books", "pages"]), ("null_title", ["books", "title"]), ("dangling", ["books", "FOREIGN KEY"])],
+    ids=["not-null", "not-null-text", "foreign-key"],
 )
 def test_a_constraint_violation_names_the_table_and_rolls_back(tmp_path, db_url, recipe, fragments):
     # On PostgreSQL the foreign key is only re-added before commit: it must still be caught.

@@ -58,7 +58,9 @@ recipe = Recipe("text that COPY must escape")
 authors = recipe.add(
     AuthorFactory, 6, pen_name=factory.Sequence(lambda n: f"tab\t{n} newline\n back\\slash \\N \"q\" ☕ \r end")
 )
-books = recipe.add(BookFactory, per=authors, count=1, title=factory.Sequence(lambda n: "\\" * (n % 3)))
+# Text that looks like COPY's NULL or like Python's None must arrive as written.
+TITLES = ["None", "\\N", "", "\\", "\\\\", "a\tb"]
+books = recipe.add(BookFactory, per=authors, count=1, title=factory.Sequence(lambda n: TITLES[n % 6]))
 """
 
 

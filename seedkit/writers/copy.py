@@ -10,37 +10,18 @@ duplicate or a dangling reference rolls everything back.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
 
 from psycopg import Copy
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.types import TypeDecorator
 
 from seedkit.errors import SeedFailed, describe_db_error
-from seedkit.schema import TableInfo, column_kind
+from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, encode
-
-# COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NULL = "\\N"
-
-
-def _escape(value: str) -> str:
-    return value.translate(_ESCAPES)
-
-
-def _needs_escape(values: list[str]) -> bool:
-    """One C-level scan of the whole column; most generated text has nothing to escape."""
-    joined = "".join(values)
-    return "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined
-
-
-_BOOLEAN = {True: "t", False: "f"}.__getitem__
+from seedkit.writers.copy_text import TextEncoder
 
 # The catalog rows _relax drops, as (owner table or schema, quoted name, definition). Foreign keys
 # of the table itself, and with :referencing those of other tables pointing at it.
@@ -63,55 +44,6 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) O
 """
 
 
-@dataclass(frozen=True)
-class TextColumn:
-    """How one column's Python values become COPY text.
-
-    ``convert`` is ``"text"`` for strings, escaped only when a chunk needs it; ``nullable``
-    columns pay for a NULL check, NOT NULL ones do not.
-    """
-
-    convert: Callable[[object], str] | str
-    nullable: bool
-
-
-_CONVERTERS: dict[str, Callable[[object], str] | str] = {
-    "bool": _BOOLEAN,
-    "int": str,
-    "float": str,
-    "numeric": str,
-    "date": str,
-    "timestamp": str,
-    "timestamptz": str,
-    "uuid": str,
-    "json": lambda v: _escape(json.dumps(v)),
-    "text": "text",
-}
-
-
-def text_column(column) -> TextColumn | None:
-    """The COPY text conversion for ``column``, or None when psycopg must adapt its values."""
-    if isinstance(column.type, TypeDecorator):
-        return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
-    convert = _CONVERTERS.get(column_kind(column))
-    return None if convert is None else TextColumn(convert, bool(column.nullable))
-
-
-def text_block(rows: Sequence[tuple], columns: list[TextColumn]) -> bytes:
-    """Rows as one COPY text payload, converted column by column (cheaper than row by row)."""
-    converted = []
-    for column, values in zip(columns, zip(*rows, strict=True), strict=True):
-        has_null = column.nullable and None in values
-        convert = column.convert
-        if convert == "text":
-            present = [v for v in values if v is not None] if has_null else values
-            convert = _escape if _needs_escape(present) else str
-        converted.append(
-            [_NULL if v is None else convert(v) for v in values] if has_null else list(map(convert, values))
-        )
-    return ("\n".join(map("\t".join, zip(*converted, strict=True))) + "\n").encode()
-
-
 class CopyWriter:
     """One COPY stream per table and column list, kept open across chunks.
 
@@ -129,7 +61,7 @@ class CopyWriter:
         self._indexes: list[tuple[str, str]] = []
         self._foreign_keys: list[tuple[str, str]] = []
         self._prepared: set[str] = set()
-        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, list | None]] = {}
+        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, TextEncoder | None]] = {}
         self._open: tuple[tuple[str, tuple[str, ...]], ExitStack, Copy] | None = None
 
     def _relax(self, info: TableInfo) -> None:
@@ -171,10 +103,9 @@ class CopyWriter:
             quote = self.conn.dialect.identifier_preparer
             columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
             sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
-            converters = [text_column(info.columns[info.attrs.index(a)]) for a in attrs]
-            fast = converters if all(converters) else None
-            self._statements[key] = (sql, bind_processors(self.conn, info, attrs), fast)
-        sql, processors, converters = self._statements[key]
+            encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
+            self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
+        sql, processors, encoder = self._statements[key]
         if self._open is None or self._open[0] != key:
             self.flush()
             if info.name not in self._prepared:
@@ -184,14 +115,14 @@ class CopyWriter:
             stack = ExitStack()
             copy = stack.enter_context(cursor.copy(sql, writer=QueuedLibpqWriter(cursor)))
             self._open = (key, stack, copy)
-        return self._open[2], processors, converters
+        return self._open[2], processors, encoder
 
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         if not rows:
             return
-        copy, processors, converters = self._stream(info, attrs)
-        if converters is not None:
-            copy.write(text_block(rows, converters))
+        copy, processors, encoder = self._stream(info, attrs)
+        if encoder is not None:
+            copy.write(encoder.encode(rows))
             return
         write_row = copy.write_row
         for row in encode(rows, processors):

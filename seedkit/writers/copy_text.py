@@ -1,0 +1,104 @@
+"""Rows as PostgreSQL ``COPY`` text: tab-separated, newline-terminated, ``\\N`` for NULL.
+
+Encoding is the COPY writer's largest Python cost, so it has two speeds. The usual chunk (no
+NULL, nothing to escape, no JSON) is one C-level ``%``-format per row; a cheap scan of the result
+proves nothing needed care. Any other chunk is converted column by column, NULLs and escapes
+included; once a stream has needed care, its later chunks go straight to the careful path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Column
+from sqlalchemy.types import TypeDecorator
+
+from seedkit.schema import column_kind
+
+# COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+TEXT = "text"  # strings: escaped only when a chunk needs it
+
+
+def _escape(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+def _needs_escape(values: Sequence[str]) -> bool:
+    """One C-level scan of the whole column; most generated text has nothing to escape."""
+    joined = "".join(values)
+    return "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined
+
+
+# str() of these is input PostgreSQL reads back as the same value ("True" is a boolean there).
+_CONVERTERS: dict[str, Callable[[object], str] | str] = {
+    "bool": str,
+    "int": str,
+    "float": str,
+    "numeric": str,
+    "date": str,
+    "timestamp": str,
+    "timestamptz": str,
+    "uuid": str,
+    "json": lambda v: _escape(json.dumps(v)),
+    "text": TEXT,
+}
+
+
+class TextEncoder:
+    """Encodes chunks of rows for one COPY column list."""
+
+    def __init__(self, converters: list[Callable[[object], str] | str]) -> None:
+        self.converters = converters
+        self.width = len(converters)
+        plain = all(c is str or c == TEXT for c in converters)
+        self._row_format: str | None = "\t".join(["%s"] * self.width) + "\n" if plain else None
+
+    @classmethod
+    def for_columns(cls, columns: Sequence[Column]) -> TextEncoder | None:
+        """An encoder for these columns, or None when psycopg must adapt some of their values."""
+        converters = []
+        for column in columns:
+            if isinstance(column.type, TypeDecorator):
+                return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
+            convert = _CONVERTERS.get(column_kind(column))
+            if convert is None:
+                return None
+            converters.append(convert)
+        return cls(converters)
+
+    def encode(self, rows: Sequence[tuple]) -> bytes:
+        if self._row_format is not None:
+            payload = self._plain(rows, self._row_format)
+            if payload is not None:
+                return payload
+            self._row_format = None  # this stream has NULLs or text to escape: stop trying
+        return self._column_wise(rows)
+
+    def _plain(self, rows: Sequence[tuple], row_format: str) -> bytes | None:
+        """Every value through ``%s``; None if any value was NULL or held a character to escape."""
+        text = "".join(map(row_format.__mod__, rows))
+        n = len(rows)
+        if (
+            text.count("\n") != n
+            or text.count("\t") != n * (self.width - 1)
+            or "\\" in text
+            or "\r" in text
+            or "None" in text  # a NULL, or text that says None: either way, take care
+        ):
+            return None
+        return text.encode()
+
+    def _column_wise(self, rows: Sequence[tuple]) -> bytes:
+        converted = []
+        for convert, values in zip(self.converters, zip(*rows, strict=True), strict=True):
+            has_null = None in values
+            if convert == TEXT:
+                present = [v for v in values if v is not None] if has_null else values
+                convert = _escape if _needs_escape(present) else str
+            converted.append(
+                [NULL if v is None else convert(v) for v in values] if has_null else list(map(convert, values))
+            )
+        return ("\n".join(map("\t".join, zip(*converted, strict=True))) + "\n").encode()
