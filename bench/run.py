@@ -49,6 +49,7 @@ from seedkit.loader import load_recipe  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
 from seedkit.schema import TableInfo  # noqa: E402
 from seedkit.seeding import Seeder  # noqa: E402
+from seedkit.writers import Immediate  # noqa: E402
 from seedkit.writers.copy_text import TextEncoder  # noqa: E402
 
 console = Console(stderr=True)
@@ -144,25 +145,17 @@ def factory_boy_build_add_all(url: str, items: int) -> dict:
     return {"rows": rows, "seconds": seconds}
 
 
-class CapturingWriter:
+class CapturingWriter(Immediate):
     """Keeps every row it is given (for the floor) and writes nothing."""
 
     name = "capture"
 
-    def __init__(self) -> None:
+    def __init__(self, conn) -> None:
+        self.conn = conn
         self.batches: list[tuple[TableInfo, tuple[str, ...], list[tuple]]] = []
 
     def write(self, info, attrs, rows) -> None:
         self.batches.append((info, attrs, rows))
-
-    def flush(self) -> None:
-        """Nothing is pending."""
-
-    def abort(self, exc: BaseException) -> None:
-        """Nothing is pending."""
-
-    def finish(self) -> None:
-        """Nothing was relaxed."""
 
 
 def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
@@ -175,8 +168,8 @@ def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
         settings = seedkit.load_settings(database_url=f"sqlite:///{folder}/empty.db")
         seedkit.migrate(settings)
         engine = make_engine(parse_url(settings.database_url))
-        writer = CapturingWriter()
         with engine.connect() as conn, conn.begin():
+            writer = CapturingWriter(conn)
             began = time.perf_counter()
             with seeded_world(seedkit.randomness.DEFAULT_NOW):
                 Seeder(conn, recipe, 42, scale, writer).seed_all()

@@ -168,15 +168,41 @@ def _python_table(conn: Connection, table: Table) -> TableFingerprint:
     return TableFingerprint(rows=count, hash=digest.hexdigest())
 
 
-def fingerprint(conn: Connection, tables: list[str] | None = None) -> Fingerprint:
-    """Fingerprint every user table (or just ``tables``) reachable on ``conn``."""
+def table_fingerprint(conn: Connection, name: str) -> TableFingerprint:
+    """One table's fingerprint, from the table as the database describes it (not the model)."""
     metadata = MetaData()
-    metadata.reflect(conn, only=tables)
-    one_table = _pg_table if conn.dialect.name == "postgresql" else _python_table
-    result = {
-        name: one_table(conn, metadata.tables[name]) for name in sorted(metadata.tables) if name not in IGNORED_TABLES
-    }
+    metadata.reflect(conn, only=[name])
+    return _table(conn, metadata.tables[name])
+
+
+def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = None) -> Fingerprint:
+    """Fingerprint every user table reachable on ``conn``.
+
+    ``known`` holds tables already fingerprinted in this transaction and unchanged since (the
+    seeder hashes each table as soon as it is written); only the others are read here.
+    """
+    known = known or {}
+    metadata = MetaData()
+    metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES and name not in known)
+    result = {name: _table(conn, table) for name, table in metadata.tables.items()}
+    result = {name: result.get(name) or known[name] for name in sorted({*result, *known})}
     overall = hashlib.sha256(
         json.dumps({n: [t.rows, t.hash] for n, t in result.items()}, sort_keys=True).encode()
     ).hexdigest()
     return Fingerprint(tables=result, overall=overall)
+
+
+def _table(conn: Connection, table: Table) -> TableFingerprint:
+    return _pg_table(conn, table) if conn.dialect.name == "postgresql" else _python_table(conn, table)
+
+
+def hashable_early(conn: Connection) -> bool:
+    """Whether a table may be fingerprinted as soon as seedkit has written it.
+
+    True on PostgreSQL (where the server hashes one table while seedkit generates the next)
+    unless a user trigger could change a table after its own rows are in.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    triggers = "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)"
+    return not conn.exec_driver_sql(triggers).scalar()

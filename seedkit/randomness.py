@@ -13,13 +13,14 @@ import contextlib
 import hashlib
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import factory.random
 import faker.generator
 import time_machine
+from sqlalchemy import Table
 
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 _ORIGINAL_UUID4 = uuid.uuid4
@@ -73,3 +74,24 @@ def seeded_world(now: datetime) -> Iterator[None]:
         random.setstate(saved_random)
         factory.random.randgen.setstate(saved_factory)
         faker.generator.random.setstate(saved_faker)
+
+
+@contextlib.contextmanager
+def seeded_column_defaults(tables: Iterable[Table]) -> Iterator[None]:
+    """Route column defaults declared as ``default=uuid.uuid4`` through seeded randomness.
+
+    SQLAlchemy keeps its own reference to the function, which patching ``uuid.uuid4`` cannot
+    reach; on the factory path SQLAlchemy fills those defaults itself.
+    """
+    saved = []
+    for table in tables:
+        for column in table.columns:
+            default = column.default
+            if default is not None and default.is_callable and is_uuid4(getattr(default.arg, "__wrapped__", None)):
+                saved.append((default, default.arg))
+                default.arg = lambda context: seeded_uuid4()
+    try:
+        yield
+    finally:
+        for default, arg in saved:
+            default.arg = arg

@@ -20,7 +20,7 @@ from seedkit import history, migrations
 from seedkit.config import Settings
 from seedkit.database import acquire_run_lock, begin, connect, make_engine, parse_url
 from seedkit.errors import SeedFailed, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprint import Fingerprint, fingerprint
+from seedkit.fingerprint import Fingerprint, fingerprint, hashable_early
 from seedkit.loader import load_recipe
 from seedkit.randomness import parse_now, seeded_world
 from seedkit.recipe import Between, Recipe
@@ -149,7 +149,8 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
             before = _counts(conn, tables)
-        seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress, workers)
+        early = hashable_early(conn)
+        seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress, workers, hash_tables=early)
         try:
             with seeded_world(clock):
                 result = seeder.seed_all()
@@ -164,7 +165,7 @@ def run(
         report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
         report.orm_reasons = dict(result.reasons)
         # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
-        report.fingerprint = fingerprint(conn).overall
+        report.fingerprint = fingerprint(conn, {name: done.result() for name, done in result.hashes.items()}).overall
         if not existing or mode == "truncate":
             earlier = history.last_identical(conn, loaded.name, seed, scale)
             if earlier is not None and earlier.fingerprint != report.fingerprint:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import TypeVar
 
 from factory import declarations as fd
 from factory.alchemy import SQLAlchemyModelFactory
@@ -20,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, describe_db_error
+from seedkit.fingerprint import TableFingerprint, table_fingerprint
 from seedkit.generate import (
     CHUNK,
     Chunk,
@@ -32,19 +35,22 @@ from seedkit.generate import (
     uniquifiers_for,
 )
 from seedkit.parallel import StepWork, generate_chunks
-from seedkit.randomness import derive
+from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.schema import TableInfo, row_class, table_info
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
 
 Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
+T = TypeVar("T")
 
 
 @dataclass
 class SeedResult:
     paths: dict[str, str] = field(default_factory=dict)  # table -> writer name(s)
     reasons: dict[str, str] = field(default_factory=dict)  # step -> why it took the factory path
+    # table -> its fingerprint, taken once its last step was written (see Seeder.hash_tables)
+    hashes: dict[str, Future[TableFingerprint]] = field(default_factory=dict)
 
 
 def scaled_size(size: int, scale: float) -> int:
@@ -162,8 +168,13 @@ class Seeder:
         writer: Writer,
         progress: Progress | None = None,
         workers: int = 1,
+        hash_tables: bool = False,
     ) -> None:
+        """``hash_tables``: fingerprint each table as soon as its last step is written, so the
+        server hashes it while the next table is generated. Only valid when nothing else (a
+        trigger, say) changes a table after seedkit has written it."""
         self.conn = conn
+        self.hash_tables = hash_tables
         self.workers = workers
         self.recipe = recipe
         self.seed = seed
@@ -181,9 +192,13 @@ class Seeder:
     def seed_all(self) -> SeedResult:
         steps = self.recipe.validate()
         needed = kept_attributes(self.recipe, steps)
+        last_step = {step.info.name: step for step in steps}
+        self._prefetch([step.info for step in last_step.values()])
         for step in steps:
             try:
                 self._seed_step(step, keep=needed.get(step, NOT_KEPT))
+                if last_step[step.info.name] is step:
+                    self._settle(step.info)
             except (SeedkitError, DBAPIError) as exc:
                 self.writer.abort(exc)
                 raise
@@ -198,6 +213,11 @@ class Seeder:
             self._orm.finish()
         return self.result
 
+    def _settle(self, info: TableInfo) -> None:
+        self.writer.settle(info)
+        if self.hash_tables:
+            self.result.hashes[info.name] = self.writer.later(lambda conn: table_fingerprint(conn, info.name))
+
     # -- per step -----------------------------------------------------------------------------
 
     def _rows_of(self, steps: list[Step]) -> list[tuple]:
@@ -206,10 +226,21 @@ class Seeder:
             rows.extend(self.kept.get(s, ()))
         return rows
 
+    def _prefetch(self, tables: list[TableInfo]) -> None:
+        """Row counts and highest keys of every table up front: asking later would make the
+        writer finish everything queued first."""
+        for info in tables:
+            self._seq_base(info)
+            self._take_ids(info, 0)
+
+    def _query(self, fn: Callable[[Connection], T]) -> T:
+        """Ask the database, after the writer has written everything so far."""
+        return self.writer.later(fn).result()
+
     def _seq_base(self, info: TableInfo) -> int:
         if info.name not in self.initial:
-            count = self.conn.execute(select(func.count()).select_from(info.table)).scalar_one()
-            self.initial[info.name] = count
+            count = select(func.count()).select_from(info.table)
+            self.initial[info.name] = self._query(lambda conn: conn.execute(count).scalar_one())
         return self.initial[info.name] + self.written.get(info.name, 0)
 
     def _take_ids(self, info: TableInfo, count: int) -> int:
@@ -217,8 +248,8 @@ class Seeder:
         if info.pk is None:
             return 0
         if info.name not in self.next_id:
-            column = info.columns[info.attrs.index(info.pk)]
-            self.next_id[info.name] = (self.conn.execute(select(func.max(column))).scalar() or 0) + 1
+            highest = select(func.max(info.columns[info.attrs.index(info.pk)]))
+            self.next_id[info.name] = (self._query(lambda conn: conn.execute(highest).scalar()) or 0) + 1
         first = self.next_id[info.name]
         self.next_id[info.name] = first + count
         return first
@@ -250,6 +281,8 @@ class Seeder:
             # factory-boy looks parents up by key: put back the keys and indexes a fast writer
             # took off so far, so each lookup is an index probe and each insert is checked.
             self.writer.finish()
+            # Its SubFactories may add rows to any table, hashed or not: hash them all at the end.
+            self.result.hashes.clear()
             rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs, keep)
             self._note_path(info.name, "orm")
             self.next_id.clear()  # the database numbered those rows (and any SubFactory parents)
@@ -287,17 +320,12 @@ class Seeder:
                 kept.extend(map(project, rows))
             if self.progress is not None:
                 self.progress(compiled.step.name, done, total)
-        self._flush(info)
         self._move_sequence(info)
         return kept
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
         with self._naming(info):
             self.writer.write(info, attrs, rows)
-
-    def _flush(self, info: TableInfo) -> None:
-        with self._naming(info):
-            self.writer.flush()
 
     @staticmethod
     @contextmanager
@@ -318,27 +346,23 @@ class Seeder:
                 if self.initial.get(info.name) and fresh.scope is None:
                     # Appending: values already in the table are taken too (a scoped key
                     # cannot meet them: its parents are rows this run created).
-                    columns = [info.columns[info.attrs.index(a)] for a in fresh.attrs]
-                    fresh.seen.update(tuple(row) for row in self.conn.execute(select(*columns)))
+                    taken = select(*[info.columns[info.attrs.index(a)] for a in fresh.attrs])
+                    fresh.seen.update(self._query(lambda conn, q=taken: [tuple(row) for row in conn.execute(q)]))
                 self.uniquifiers[key] = fresh
             found.append(self.uniquifiers[key])
         return found
 
     def _move_sequence(self, info: TableInfo) -> None:
         """Put a PostgreSQL serial/identity sequence past the ids seedkit assigned."""
-        if self.conn.dialect.name != "postgresql" or info.pk is None:
+        highest = self.next_id.get(info.name, 1) - 1
+        if self.conn.dialect.name != "postgresql" or info.pk is None or highest < 1:
             return
-        column = info.column_name(info.pk)
-        quote = self.conn.dialect.identifier_preparer
-        table_sql = quote.format_table(info.table)
-        self.conn.execute(
-            text(
-                f"SELECT setval(seq, m) FROM (SELECT pg_get_serial_sequence(:t, :c) AS seq, "
-                f"(SELECT max({quote.quote(column)}) FROM {table_sql}) AS m) s "
-                "WHERE seq IS NOT NULL AND m IS NOT NULL"
-            ),
-            {"t": table_sql, "c": column},
+        table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
+        move = text(
+            "SELECT setval(seq, :m) FROM (SELECT pg_get_serial_sequence(:t, :c) AS seq) s WHERE seq IS NOT NULL"
         )
+        params = {"t": table_sql, "c": info.column_name(info.pk), "m": highest}
+        self.writer.later(lambda conn: conn.execute(move, params))
 
     def _factory_path(
         self,
@@ -358,7 +382,8 @@ class Seeder:
         step.factory.reset_sequence(self._seq_base(info), force=True)
         project = _projection(info, info.attrs, keep)
         kept: list[tuple] = []
-        with _factories_bound_to(session):
+        tables = {t for s in self.recipe.steps for t in s.info.table.metadata.sorted_tables}
+        with _factories_bound_to(session), seeded_column_defaults(tables):
             for number, start in enumerate(range(0, total, CHUNK)):
                 n = min(CHUNK, total - start)
                 chunk = Chunk(step_seed, number)

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -124,6 +124,27 @@ def seedkit_process(*args: str, cwd: Path = ROOT, env: dict | None = None, timeo
         text=True,
         timeout=timeout,
     )
+
+
+def schema_of(url: str) -> dict:
+    """Every user table's primary key, indexes, foreign keys and unique constraints, by name."""
+    engine = create_engine(url)
+    inspector = inspect(engine)
+    found = {
+        table: (
+            inspector.get_pk_constraint(table),
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)),
+            sorted(
+                (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            sorted(str(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+        )
+        for table in inspector.get_table_names()
+        if table != "seedkit_runs"
+    }
+    engine.dispose()
+    return found
 
 
 def fingerprint_of(url: str) -> dict:

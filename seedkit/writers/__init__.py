@@ -7,8 +7,9 @@ them. A writer is used inside the run's transaction and must leave integrity pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
@@ -16,22 +17,53 @@ from seedkit.errors import UsageError
 from seedkit.schema import TableInfo
 
 WRITERS = ("auto", "copy", "executemany", "orm")
+T = TypeVar("T")
 
 
 class Writer(Protocol):
     name: str
 
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
-        """Insert ``rows`` (values in ``attrs`` order) into ``info``'s table."""
+        """Insert ``rows`` (values in ``attrs`` order) into ``info``'s table; may return before they are in."""
 
-    def flush(self) -> None:
-        """Complete every write so far; called before seedkit runs other statements."""
+    def later(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """Run ``fn`` on the run's connection once every row written so far is in.
+
+        The only way to use the connection while a writer is in use: a writer may still be
+        loading rows on it from another thread.
+        """
+
+    def settle(self, info: TableInfo) -> None:
+        """No more rows are coming for ``info``'s table; restore what the writer relaxed there."""
 
     def abort(self, exc: BaseException) -> None:
         """Abandon any write in progress after ``exc``; the caller then rolls back."""
 
     def finish(self) -> None:
-        """Restore whatever the writer relaxed so far, proving integrity; always called before commit."""
+        """Complete every write and restore whatever is still relaxed, proving integrity.
+
+        Always called before commit; afterwards the caller may use the connection directly.
+        """
+
+
+class Immediate:
+    """The writer methods for writers whose every write is complete when ``write`` returns."""
+
+    conn: Connection
+
+    def later(self, fn: Callable[[Connection], T]) -> Future[T]:
+        future: Future[T] = Future()
+        future.set_result(fn(self.conn))
+        return future
+
+    def settle(self, info: TableInfo) -> None:
+        """Nothing was relaxed: every row was checked as it went in."""
+
+    def abort(self, exc: BaseException) -> None:
+        """Nothing is in progress between calls."""
+
+    def finish(self) -> None:
+        """Every write has already completed."""
 
 
 def bind_processors(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> list:

@@ -10,28 +10,34 @@ duplicate or a dangling reference rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack, suppress
+from typing import TypeVar
 
+import psycopg
 from psycopg import Copy
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from seedkit.errors import SeedFailed, describe_db_error
 from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, encode
+from seedkit.writers.background import Background
 from seedkit.writers.copy_text import TextEncoder
 
-# The catalog rows _relax drops, as (owner table or schema, quoted name, definition). Foreign keys
-# of the table itself, and with :referencing those of other tables pointing at it.
+T = TypeVar("T")
+
+# What _relax drops, from the catalog. Foreign keys of the table itself, and with :referencing
+# those of other tables pointing at it: (table, referenced table, name, definition).
 _FOREIGN_KEYS = """
-SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
+SELECT conrelid::regclass::text, confrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
+FROM pg_constraint
 WHERE contype = 'f' AND (conrelid = CAST(:t AS regclass) OR (:referencing AND confrelid = CAST(:t AS regclass)))
 ORDER BY conrelid, conname
 """
 _KEYS = """
-SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
+SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
 WHERE contype IN ('p', 'u') AND conrelid = CAST(:t AS regclass)
 AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = conindid AND x.indisreplident)
 ORDER BY contype, conname
@@ -45,24 +51,113 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) O
 
 
 class CopyWriter:
-    """One COPY stream per table and column list, kept open across chunks.
+    """One COPY stream per table and column list, fed from a background thread.
 
-    While the stream is open the server ingests one chunk as Python builds the next, and a
-    background thread (psycopg's queued writer) does the socket sends. :meth:`flush` closes it
-    before any other statement runs on the connection.
+    The caller's thread generates and encodes rows; the writer's thread (see
+    :mod:`seedkit.writers.background`) sends them, ends streams, and rebuilds each table's keys
+    and indexes as soon as the seeder says no more rows are coming for it — while the caller is
+    already generating the next table. Everything still runs on the run's one connection, in
+    order, inside its transaction.
     """
 
     name = "copy"
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        # Statements that put back what _relax dropped, run by finish() in this order.
-        self._keys: list[tuple[str, str]] = []  # (table, statement)
-        self._indexes: list[tuple[str, str]] = []
-        self._foreign_keys: list[tuple[str, str]] = []
-        self._prepared: set[str] = set()
+        self._line = Background("seedkit-copy")
+        # What _relax dropped, to put back: keys and indexes per table, foreign keys with the
+        # two tables they join (restored once neither is still loading).
+        self._keys: dict[str, list[str]] = {}
+        self._indexes: dict[str, list[str]] = {}
+        self._foreign_keys: list[tuple[str, str, str]] = []  # (table, referenced table, statement)
+        self._loading: set[str] = set()  # relaxed tables not settled yet
+        self._names: dict[str, str] = {}  # relaxed table -> its name as the catalog spells it
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, TextEncoder | None]] = {}
         self._open: tuple[tuple[str, tuple[str, ...]], ExitStack, Copy] | None = None
+
+    # -- the caller's side ----------------------------------------------------------------------
+
+    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        key = (info.name, attrs)
+        if key not in self._statements:
+            quote = self.conn.dialect.identifier_preparer
+            columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
+            sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
+            encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
+            self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
+        _, processors, encoder = self._statements[key]
+        payload = encoder.encode(rows) if encoder is not None else list(encode(rows, processors))
+        self._line.submit(lambda: self._send(info, key, payload))
+
+    def later(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """Run ``fn`` on the connection once every row written so far is in."""
+
+        def job() -> T:
+            self._end_copy()
+            return fn(self.conn)
+
+        return self._line.submit(job)
+
+    def settle(self, info: TableInfo) -> None:
+        """No more rows for this table: rebuild its keys and indexes, and the foreign keys that can be."""
+        self._line.submit(lambda: self._restore(info))
+
+    def abort(self, exc: BaseException) -> None:
+        """Stop after the statement in progress, then fail the open COPY so the caller can roll back."""
+        self._line.stop(discard=True)
+        if self._open is not None:
+            _, stack, _ = self._open
+            self._open = None
+            # The COPY may already have failed on the server; the original error is what counts.
+            with suppress(Exception):
+                stack.__exit__(type(exc), exc, exc.__traceback__)
+
+    def finish(self) -> None:
+        """Put back everything still relaxed, each constraint validated against every row.
+
+        A duplicate key or a dangling reference fails here at the latest, before commit, naming
+        the constraint; the caller rolls everything back.
+        """
+        self._line.submit(lambda: self._restore(None))
+        self._line.wait()
+        self._line.stop()
+
+    # -- the writer's thread --------------------------------------------------------------------
+
+    def _send(self, info: TableInfo, key: tuple[str, tuple[str, ...]], payload: bytes | list[tuple]) -> None:
+        try:
+            copy = self._stream(info, key)
+            if isinstance(payload, bytes):
+                copy.write(payload)
+            else:
+                for row in payload:
+                    copy.write_row(row)
+        except (DBAPIError, psycopg.Error) as exc:
+            raise SeedFailed(f"writing {info.name} failed: {describe_db_error(exc)}") from exc
+
+    def _stream(self, info: TableInfo, key: tuple[str, tuple[str, ...]]) -> Copy:
+        if self._open is not None and self._open[0] == key:
+            return self._open[2]
+        self._end_copy()
+        if info.name not in self._names:
+            self._relax(info)
+        cursor = self.conn.connection.driver_connection.cursor()
+        stack = ExitStack()
+        copy = stack.enter_context(cursor.copy(self._statements[key][0]))
+        self._open = (key, stack, copy)
+        return copy
+
+    def _end_copy(self) -> None:
+        """End the open COPY, if any: the server has then checked every row sent so far."""
+        if self._open is not None:
+            key, stack, _ = self._open
+            self._open = None
+            try:
+                stack.close()
+            except psycopg.Error as exc:
+                raise SeedFailed(f"writing {key[0]} failed: {describe_db_error(exc)}") from exc
 
     def _relax(self, info: TableInfo) -> None:
         """Drop the table's foreign keys; on an empty plain table, its keys and indexes too.
@@ -74,87 +169,54 @@ class CopyWriter:
         dropping the foreign keys that point at them, from any table.
         """
         table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
-        empty = not self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table_sql})").scalar()
-        plain = self.conn.execute(
-            text("SELECT relkind = 'r' AND NOT relhassubclass FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+        # The catalog's own spelling of the name, as the foreign-key query gives it.
+        table, plain = self.conn.execute(
+            text(
+                "SELECT oid::regclass::text, relkind = 'r' AND NOT relhassubclass FROM pg_class WHERE oid = CAST(:t AS regclass)"
+            ),
             {"t": table_sql},
-        ).scalar()
+        ).one()
+        self._names[info.name] = table
+        empty = not self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table_sql})").scalar()
         relax_keys = empty and plain
-        self._drop_constraints(_FOREIGN_KEYS, table_sql, self._foreign_keys, referencing=relax_keys)
+        params = {"t": table_sql, "referencing": relax_keys}
+        for owner, referenced, name, definition in self.conn.execute(text(_FOREIGN_KEYS), params).all():
+            self.conn.exec_driver_sql(f"ALTER TABLE {owner} DROP CONSTRAINT {name}")
+            self._foreign_keys.append((owner, referenced, f"ALTER TABLE {owner} ADD CONSTRAINT {name} {definition}"))
+        self._loading.add(table)
         if not relax_keys:
             return
-        self._drop_constraints(_KEYS, table_sql, self._keys)
-        for schema, name, definition in self.conn.execute(text(_INDEXES), {"t": table_sql}).all():
+        keys = self._keys.setdefault(table, [])
+        for name, definition in self.conn.execute(text(_KEYS), params).all():
+            self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {name}")
+            keys.append(f"ALTER TABLE {table_sql} ADD CONSTRAINT {name} {definition}")
+        indexes = self._indexes.setdefault(table, [])
+        for schema, name, definition in self.conn.execute(text(_INDEXES), params).all():
             self.conn.exec_driver_sql(f"DROP INDEX {schema}.{name}")
-            self._indexes.append((table_sql, definition))
+            indexes.append(definition)
 
-    def _drop_constraints(
-        self, query: str, table_sql: str, into: list[tuple[str, str]], referencing: bool = False
-    ) -> None:
-        for owner, name, definition in self.conn.execute(
-            text(query), {"t": table_sql, "referencing": referencing}
-        ).all():
-            self.conn.exec_driver_sql(f"ALTER TABLE {owner} DROP CONSTRAINT {name}")
-            into.append((owner, f"ALTER TABLE {owner} ADD CONSTRAINT {name} {definition}"))
+    def _restore(self, info: TableInfo | None) -> None:
+        """Put back one settled table's keys and indexes (None: every table's), then the foreign
+        keys whose two tables are both settled."""
+        self._end_copy()
+        if info is None:
+            tables = set(self._keys) | set(self._indexes) | self._loading
+        else:
+            tables = {self._names[info.name]} if info.name in self._names else set()
+        for table in sorted(tables):
+            for statement in self._keys.pop(table, []) + self._indexes.pop(table, []):
+                self._check(table, statement)
+            self._loading.discard(table)
+        waiting = []
+        for owner, referenced, statement in self._foreign_keys:
+            if owner in self._loading or referenced in self._loading:
+                waiting.append((owner, referenced, statement))
+            else:
+                self._check(owner, statement)
+        self._foreign_keys = waiting
 
-    def _stream(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[Copy, list, list | None]:
-        key = (info.name, attrs)
-        if key not in self._statements:
-            quote = self.conn.dialect.identifier_preparer
-            columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
-            sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
-            encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
-            self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
-        sql, processors, encoder = self._statements[key]
-        if self._open is None or self._open[0] != key:
-            self.flush()
-            if info.name not in self._prepared:
-                self._relax(info)
-                self._prepared.add(info.name)
-            cursor = self.conn.connection.driver_connection.cursor()
-            stack = ExitStack()
-            copy = stack.enter_context(cursor.copy(sql, writer=QueuedLibpqWriter(cursor)))
-            self._open = (key, stack, copy)
-        return self._open[2], processors, encoder
-
-    def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
-        if not rows:
-            return
-        copy, processors, encoder = self._stream(info, attrs)
-        if encoder is not None:
-            copy.write(encoder.encode(rows))
-            return
-        write_row = copy.write_row
-        for row in encode(rows, processors):
-            write_row(row)
-
-    def flush(self) -> None:
-        """End the open COPY, if any: the server has then checked every row sent so far."""
-        if self._open is not None:
-            _, stack, _ = self._open
-            self._open = None
-            stack.close()
-
-    def abort(self, exc: BaseException) -> None:
-        """Fail the open COPY so the connection can roll back (psycopg sends CopyFail)."""
-        if self._open is not None:
-            _, stack, _ = self._open
-            self._open = None
-            # The COPY may already have failed on the server; the original error is what counts.
-            with suppress(Exception):
-                stack.__exit__(type(exc), exc, exc.__traceback__)
-
-    def finish(self) -> None:
-        """Put back keys, then indexes, then foreign keys, each validated against every row.
-
-        A duplicate key or a dangling reference fails here, before commit, naming the
-        constraint; the caller rolls everything back.
-        """
-        self.flush()
-        for statements in (self._keys, self._indexes, self._foreign_keys):
-            while statements:
-                table, statement = statements.pop(0)
-                try:
-                    self.conn.exec_driver_sql(statement)
-                except DBAPIError as exc:
-                    raise SeedFailed(f"checking {table} failed: {describe_db_error(exc)}") from exc
+    def _check(self, table: str, statement: str) -> None:
+        try:
+            self.conn.exec_driver_sql(statement)
+        except DBAPIError as exc:
+            raise SeedFailed(f"checking {table} failed: {describe_db_error(exc)}") from exc

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from seedkit.schema import TableInfo
-from seedkit.writers import bind_processors, encode
+from seedkit.writers import Immediate, bind_processors, encode
 
 
-class ExecutemanyWriter:
+class ExecutemanyWriter(Immediate):
     name = "executemany"
 
     def __init__(self, conn: Connection) -> None:
@@ -34,12 +34,3 @@ class ExecutemanyWriter:
             return
         sql, processors = self._statement(info, attrs)
         self.conn.exec_driver_sql(sql, list(encode(rows, processors)))
-
-    def flush(self) -> None:
-        """Every write has already completed."""
-
-    def abort(self, exc: BaseException) -> None:
-        """Nothing is in progress between calls."""
-
-    def finish(self) -> None:
-        """Nothing was relaxed: every row was checked as it went in."""

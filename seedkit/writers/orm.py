@@ -12,9 +12,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from seedkit.schema import TableInfo
+from seedkit.writers import Immediate
 
 
-class OrmWriter:
+class OrmWriter(Immediate):
     name = "orm"
 
     def __init__(self, conn: Connection) -> None:
@@ -27,12 +28,6 @@ class OrmWriter:
         self.session.flush()
         # The instances are not needed again; dropping them keeps memory flat.
         self.session.expunge_all()
-
-    def flush(self) -> None:
-        """Every write has already completed."""
-
-    def abort(self, exc: BaseException) -> None:
-        """Nothing is in progress between calls."""
 
     def finish(self) -> None:
         self.session.flush()
