@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from seedkit.generate import CHUNK, Chunk, CompiledStep
+from seedkit.rows import Expanded
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,10 @@ class StepWork:
     step_seed: int
     first_id: int
     seq: int
-    parents: list | None
+    parents: Expanded | None
 
     def chunk(self, number: int, start: int, n: int) -> list[tuple]:
-        parents = self.parents[start : start + n] if self.parents is not None else None
+        parents = self.parents.slice(start, n) if self.parents is not None else None
         return self.compiled.generate(
             Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents
         )

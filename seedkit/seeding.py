@@ -8,7 +8,7 @@ randomness is derived from (seed, recipe, step, chunk number), never from what r
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +37,7 @@ from seedkit.generate import (
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
+from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
@@ -181,7 +182,7 @@ class Seeder:
         self.scale = scale
         self.writer = writer
         self.progress = progress
-        self.kept: dict[Step, list[tuple]] = {}
+        self.kept: dict[Step, Sequence[tuple]] = {}
         self.written: dict[str, int] = {}  # table -> rows this run wrote there so far
         self.next_id: dict[str, int] = {}  # table -> next primary key seedkit will assign
         self.initial: dict[str, int] = {}
@@ -220,11 +221,9 @@ class Seeder:
 
     # -- per step -----------------------------------------------------------------------------
 
-    def _rows_of(self, steps: list[Step]) -> list[tuple]:
-        rows: list[tuple] = []
-        for s in steps:
-            rows.extend(self.kept.get(s, ()))
-        return rows
+    def _rows_of(self, steps: list[Step]) -> Sequence[tuple]:
+        parts = [self.kept.get(s, []) for s in steps]
+        return parts[0] if len(parts) == 1 else Chain(parts)
 
     def _prefetch(self, tables: list[TableInfo]) -> None:
         """Row counts and highest keys of every table up front: asking later would make the
@@ -258,13 +257,13 @@ class Seeder:
         recipe = self.recipe
         step_seed = derive(self.seed, recipe.name, step.name)
         link_attr = None
-        parents: list[tuple] | None = None
+        parents: Expanded | None = None
         if step.per is not None:
             parent_steps = recipe.resolve(step, step.per, "per")
             link_attr = recipe.parent_link(step, parent_steps[0].model)
             parent_rows = self._rows_of(parent_steps)
             counts = draw_counts(step, len(parent_rows), step_seed)
-            parents = [p for p, c in zip(parent_rows, counts, strict=True) for _ in range(c)]
+            parents = Expanded(parent_rows, counts)
             total = len(parents)
         else:
             total = scaled_size(step.size, self.scale)
@@ -301,13 +300,17 @@ class Seeder:
             self.result.paths[table] = f"{paths}+{name}"
 
     def _compiled_path(
-        self, compiled: CompiledStep, step_seed: int, total: int, parents: list | None, keep: Keep
-    ) -> list[tuple]:
+        self, compiled: CompiledStep, step_seed: int, total: int, parents: Expanded | None, keep: Keep
+    ) -> Sequence[tuple]:
         info = compiled.info
         first_id = self._take_ids(info, total)
         seq = self._seq_base(info)
         kept: list[tuple] = []
         project = _projection(info, compiled.write_attrs, keep)
+        keys = None
+        if project is not None and info.pk in compiled.write_attrs and keep is not None and keep <= {info.pk}:
+            # Children read only the keys, which seedkit numbered consecutively: keep the range.
+            keys, project = KeyRange(row_class(info.model, (info.pk,)), first_id, total), None
         uniquifiers: list[Uniquifier] | None = None
         work = StepWork(compiled, step_seed, first_id, seq, parents)
         for done, rows in generate_chunks(work, total, self.workers):
@@ -321,7 +324,7 @@ class Seeder:
             if self.progress is not None:
                 self.progress(compiled.step.name, done, total)
         self._move_sequence(info)
-        return kept
+        return kept if keys is None else keys
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
         with self._naming(info):
@@ -370,7 +373,7 @@ class Seeder:
         step_seed: int,
         total: int,
         link_attr: str | None,
-        parents: list | None,
+        parents: Expanded | None,
         refs: dict[str, list],
         keep: Keep,
     ) -> list[tuple]:
@@ -388,11 +391,12 @@ class Seeder:
                 n = min(CHUNK, total - start)
                 chunk = Chunk(step_seed, number)
                 picked = {attr: chunk.rng.choices(pool, k=n) for attr, pool in refs.items()}
+                own_parents = parents.slice(start, n) if parents is not None else []
                 for i in range(n):
                     kwargs = dict(step.overrides)
                     kwargs.update({trait: True for trait in step.traits})
                     if link_attr is not None:
-                        kwargs[link_attr] = self._instance(session, info.links[link_attr].target, parents[start + i])
+                        kwargs[link_attr] = self._instance(session, info.links[link_attr].target, own_parents[i])
                     for attr, chosen in picked.items():
                         kwargs[attr] = self._instance(session, info.links[attr].target, chosen[i])
                     obj = step.factory.create(**kwargs)
