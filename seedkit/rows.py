@@ -13,10 +13,30 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
-from typing import overload
 
 
-class KeyRange(Sequence[tuple]):
+class _Rows(Sequence[tuple]):
+    """A read-only sequence of rows made on demand by :meth:`_row`; slices come back as lists."""
+
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):  # type: ignore[override]  # int -> row, slice -> list of rows
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(self.count))]
+        if index < 0:
+            index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return self._row(index)
+
+    def _row(self, index: int) -> tuple:
+        raise NotImplementedError
+
+
+class KeyRange(_Rows):
     """Rows ``(first,)``, ``(first + 1,)``, … of ``row_type``, made when asked for."""
 
     def __init__(self, row_type: type[tuple], first: int, count: int) -> None:
@@ -24,25 +44,11 @@ class KeyRange(Sequence[tuple]):
         self.first = first
         self.count = count
 
-    def __len__(self) -> int:
-        return self.count
-
-    @overload
-    def __getitem__(self, index: int) -> tuple: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple]: ...
-    def __getitem__(self, index: int | slice) -> tuple | list[tuple]:
-        row_type, first = self.row_type, self.first
-        if isinstance(index, slice):
-            return [row_type((first + i,)) for i in range(*index.indices(self.count))]
-        if index < 0:
-            index += self.count
-        if not 0 <= index < self.count:
-            raise IndexError(index)
-        return row_type((first + index,))
+    def _row(self, index: int) -> tuple:
+        return self.row_type((self.first + index,))
 
 
-class Chain(Sequence[tuple]):
+class Chain(_Rows):
     """Several steps' rows, in step order, as one sequence (nothing copied)."""
 
     def __init__(self, parts: list[Sequence[tuple]]) -> None:
@@ -50,20 +56,7 @@ class Chain(Sequence[tuple]):
         self.starts = list(accumulate((len(p) for p in self.parts[:-1]), initial=0))
         self.count = sum(len(p) for p in self.parts)
 
-    def __len__(self) -> int:
-        return self.count
-
-    @overload
-    def __getitem__(self, index: int) -> tuple: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple]: ...
-    def __getitem__(self, index: int | slice) -> tuple | list[tuple]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self.count))]
-        if index < 0:
-            index += self.count
-        if not 0 <= index < self.count:
-            raise IndexError(index)
+    def _row(self, index: int) -> tuple:
         part = bisect_right(self.starts, index) - 1
         return self.parts[part][index - self.starts[part]]
 
@@ -84,10 +77,14 @@ class Expanded:
 
     def slice(self, start: int, n: int) -> list[tuple]:
         """The parents of children ``start`` … ``start + n - 1``."""
+        if n <= 0:
+            return []
+        ends, stop = self.ends, start + n
+        first, last = bisect_right(ends, start), bisect_right(ends, stop - 1)
         out: list[tuple] = []
-        index, position, stop = bisect_right(self.ends, start), start, start + n
-        while position < stop:
-            end = min(self.ends[index], stop)
-            out += [self.parents[index]] * (end - position)
-            position, index = end, index + 1
+        position = start
+        for index, parent in enumerate(self.parents[first : last + 1], first):  # one slice, not a lookup each
+            end = min(ends[index], stop)
+            out += [parent] * (end - position)
+            position = end
         return out
