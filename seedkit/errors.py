@@ -7,7 +7,12 @@ failure and is reported as a failed seed (exit 1).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import psycopg
+from sqlalchemy.exc import DBAPIError
 
 
 class SeedkitError(Exception):
@@ -61,3 +66,16 @@ def describe_db_error(exc: Any) -> str:
         detail = f" ({diag.message_detail})" if diag.message_detail else ""
         return mask_text(f"{first} [{', '.join(parts)}]{detail}")
     return mask_text(first)
+
+
+@contextmanager
+def failing_as(action: str) -> Iterator[None]:
+    """Turn a database error into :class:`SeedFailed` saying what failed ("writing books").
+
+    Driver messages do not always name the table (SQLite's rarely do), and a statement run on
+    the writer's thread has no step around it to say which one.
+    """
+    try:
+        yield
+    except (DBAPIError, psycopg.Error) as exc:
+        raise SeedFailed(f"{action} failed: {describe_db_error(exc)}") from exc

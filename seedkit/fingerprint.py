@@ -184,8 +184,8 @@ def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = No
     known = known or {}
     metadata = MetaData()
     metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES and name not in known)
-    result = {name: _table(conn, table) for name, table in metadata.tables.items()}
-    result = {name: result.get(name) or known[name] for name in sorted({*result, *known})}
+    computed = {name: _table(conn, table) for name, table in metadata.tables.items()}
+    result = dict(sorted({**known, **computed}.items()))
     overall = hashlib.sha256(
         json.dumps({n: [t.rows, t.hash] for n, t in result.items()}, sort_keys=True).encode()
     ).hexdigest()

@@ -22,6 +22,8 @@ import faker.generator
 import time_machine
 from sqlalchemy import Table
 
+from seedkit.schema import zero_arg
+
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 _ORIGINAL_UUID4 = uuid.uuid4
 
@@ -87,7 +89,7 @@ def seeded_column_defaults(tables: Iterable[Table]) -> Iterator[None]:
     for table in tables:
         for column in table.columns:
             default = column.default
-            if default is not None and default.is_callable and is_uuid4(getattr(default.arg, "__wrapped__", None)):
+            if default is not None and default.is_callable and is_uuid4(zero_arg(default.arg)):
                 saved.append((default, default.arg))
                 default.arg = lambda context: seeded_uuid4()
     try:

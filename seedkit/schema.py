@@ -48,30 +48,25 @@ class TableInfo:
         return self.columns[self.attrs.index(attr)].name
 
 
+# The first match wins: a Float is also a Numeric.
+_KINDS: tuple[tuple[type, str], ...] = (
+    (Boolean, "bool"),
+    (Integer, "int"),
+    (Float, "float"),
+    (Numeric, "numeric"),
+    (DateTime, "timestamp"),
+    (Date, "date"),
+    (JSON, "json"),
+    (Uuid, "uuid"),
+    (LargeBinary, "bytes"),
+    (String, "text"),
+)
+
+
 def column_kind(column: Column) -> str:
     """The family of a column's type, for the code that must render its values as text."""
-    t = column.type
-    if isinstance(t, Boolean):
-        return "bool"
-    if isinstance(t, Integer):
-        return "int"
-    if isinstance(t, Float):
-        return "float"
-    if isinstance(t, Numeric):
-        return "numeric"
-    if isinstance(t, DateTime):
-        return "timestamptz" if t.timezone else "timestamp"
-    if isinstance(t, Date):
-        return "date"
-    if isinstance(t, JSON):
-        return "json"
-    if isinstance(t, Uuid):
-        return "uuid"
-    if isinstance(t, LargeBinary):
-        return "bytes"
-    if isinstance(t, String):
-        return "text"
-    return "other"
+    kind = next((kind for base, kind in _KINDS if isinstance(column.type, base)), "other")
+    return "timestamptz" if kind == "timestamp" and column.type.timezone else kind
 
 
 def is_mapped(model: object) -> bool:
@@ -134,7 +129,7 @@ def table_info(model: type) -> TableInfo:
         if default.is_scalar:
             defaults[attr_of[column.key]] = default.arg
         elif default.is_callable:
-            defaults[attr_of[column.key]] = _zero_arg(default.arg)
+            defaults[attr_of[column.key]] = zero_arg(default.arg)
 
     return TableInfo(
         model=model,
@@ -148,7 +143,7 @@ def table_info(model: type) -> TableInfo:
     )
 
 
-def _zero_arg(wrapped):
+def zero_arg(wrapped: Any) -> Any:
     """SQLAlchemy wraps a column default so it takes an execution context; seedkit has none.
 
     A zero-argument original (``default=uuid.uuid4``) is returned as it is, so seedkit can

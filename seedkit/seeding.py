@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from seedkit.errors import RecipeError, SeedFailed, SeedkitError, describe_db_error
+from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
 from seedkit.fingerprint import TableFingerprint, table_fingerprint
 from seedkit.generate import (
     CHUNK,
@@ -306,11 +306,11 @@ class Seeder:
         first_id = self._take_ids(info, total)
         seq = self._seq_base(info)
         kept: list[tuple] = []
-        project = _projection(info, compiled.write_attrs, keep)
         keys = None
-        if project is not None and info.pk in compiled.write_attrs and keep is not None and keep <= {info.pk}:
+        if info.pk is not None and keep is not None and keep <= {info.pk}:
             # Children read only the keys, which seedkit numbered consecutively: keep the range.
-            keys, project = KeyRange(row_class(info.model, (info.pk,)), first_id, total), None
+            keys = KeyRange(row_class(info.model, (info.pk,)), first_id, total)
+        project = _projection(info, compiled.write_attrs, keep) if keys is None else None
         uniquifiers: list[Uniquifier] | None = None
         work = StepWork(compiled, step_seed, first_id, seq, parents)
         for done, rows in generate_chunks(work, total, self.workers):
@@ -327,17 +327,8 @@ class Seeder:
         return kept if keys is None else keys
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
-        with self._naming(info):
+        with failing_as(f"writing {info.name}"):
             self.writer.write(info, attrs, rows)
-
-    @staticmethod
-    @contextmanager
-    def _naming(info: TableInfo) -> Iterator[None]:
-        """SQLite's messages do not always say which table; the step does."""
-        try:
-            yield
-        except DBAPIError as exc:
-            raise SeedFailed(f"writing {info.name} failed: {describe_db_error(exc)}") from exc
 
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
         info = compiled.info
@@ -385,7 +376,7 @@ class Seeder:
         step.factory.reset_sequence(self._seq_base(info), force=True)
         project = _projection(info, info.attrs, keep)
         kept: list[tuple] = []
-        tables = {t for s in self.recipe.steps for t in s.info.table.metadata.sorted_tables}
+        tables = {t for s in self.recipe.steps for t in s.info.table.metadata.tables.values()}
         with _factories_bound_to(session), seeded_column_defaults(tables):
             for number, start in enumerate(range(0, total, CHUNK)):
                 n = min(CHUNK, total - start)

@@ -15,12 +15,10 @@ from concurrent.futures import Future
 from contextlib import ExitStack, suppress
 from typing import TypeVar
 
-import psycopg
 from psycopg import Copy
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
 
-from seedkit.errors import SeedFailed, describe_db_error
+from seedkit.errors import failing_as
 from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, encode
 from seedkit.writers.background import Background
@@ -65,10 +63,9 @@ class CopyWriter:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._line = Background("seedkit-copy")
-        # What _relax dropped, to put back: keys and indexes per table, foreign keys with the
-        # two tables they join (restored once neither is still loading).
-        self._keys: dict[str, list[str]] = {}
-        self._indexes: dict[str, list[str]] = {}
+        # What _relax dropped, to put back: per table its keys, then its indexes; foreign keys
+        # with the two tables they join (restored once neither is still loading).
+        self._rebuild: dict[str, list[str]] = {}
         self._foreign_keys: list[tuple[str, str, str]] = []  # (table, referenced table, statement)
         self._loading: set[str] = set()  # relaxed tables not settled yet
         self._names: dict[str, str] = {}  # relaxed table -> its name as the catalog spells it
@@ -127,15 +124,13 @@ class CopyWriter:
     # -- the writer's thread --------------------------------------------------------------------
 
     def _send(self, info: TableInfo, key: tuple[str, tuple[str, ...]], payload: bytes | list[tuple]) -> None:
-        try:
+        with failing_as(f"writing {info.name}"):
             copy = self._stream(info, key)
             if isinstance(payload, bytes):
                 copy.write(payload)
             else:
                 for row in payload:
                     copy.write_row(row)
-        except (DBAPIError, psycopg.Error) as exc:
-            raise SeedFailed(f"writing {info.name} failed: {describe_db_error(exc)}") from exc
 
     def _stream(self, info: TableInfo, key: tuple[str, tuple[str, ...]]) -> Copy:
         if self._open is not None and self._open[0] == key:
@@ -154,10 +149,8 @@ class CopyWriter:
         if self._open is not None:
             key, stack, _ = self._open
             self._open = None
-            try:
+            with failing_as(f"writing {key[0]}"):
                 stack.close()
-            except psycopg.Error as exc:
-                raise SeedFailed(f"writing {key[0]} failed: {describe_db_error(exc)}") from exc
 
     def _relax(self, info: TableInfo) -> None:
         """Drop the table's foreign keys; on an empty plain table, its keys and indexes too.
@@ -186,25 +179,24 @@ class CopyWriter:
         self._loading.add(table)
         if not relax_keys:
             return
-        keys = self._keys.setdefault(table, [])
+        rebuild = self._rebuild[table] = []
         for name, definition in self.conn.execute(text(_KEYS), params).all():
             self.conn.exec_driver_sql(f"ALTER TABLE {table_sql} DROP CONSTRAINT {name}")
-            keys.append(f"ALTER TABLE {table_sql} ADD CONSTRAINT {name} {definition}")
-        indexes = self._indexes.setdefault(table, [])
+            rebuild.append(f"ALTER TABLE {table_sql} ADD CONSTRAINT {name} {definition}")
         for schema, name, definition in self.conn.execute(text(_INDEXES), params).all():
             self.conn.exec_driver_sql(f"DROP INDEX {schema}.{name}")
-            indexes.append(definition)
+            rebuild.append(definition)
 
     def _restore(self, info: TableInfo | None) -> None:
         """Put back one settled table's keys and indexes (None: every table's), then the foreign
         keys whose two tables are both settled."""
         self._end_copy()
         if info is None:
-            tables = set(self._keys) | set(self._indexes) | self._loading
+            tables = sorted(self._loading)
         else:
-            tables = {self._names[info.name]} if info.name in self._names else set()
-        for table in sorted(tables):
-            for statement in self._keys.pop(table, []) + self._indexes.pop(table, []):
+            tables = [self._names[info.name]] if info.name in self._names else []
+        for table in tables:
+            for statement in self._rebuild.pop(table, []):
                 self._check(table, statement)
             self._loading.discard(table)
         waiting = []
@@ -216,7 +208,5 @@ class CopyWriter:
         self._foreign_keys = waiting
 
     def _check(self, table: str, statement: str) -> None:
-        try:
+        with failing_as(f"checking {table}"):
             self.conn.exec_driver_sql(statement)
-        except DBAPIError as exc:
-            raise SeedFailed(f"checking {table} failed: {describe_db_error(exc)}") from exc
