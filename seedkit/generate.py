@@ -5,7 +5,7 @@ a chunk's values at once: constants, sequences, Faker pools, fuzzy attributes) o
 (evaluated lazily per row, in any order the declarations need: ``LazyAttribute``,
 ``SelfAttribute``, ``Maybe``). Faker is the expensive part, so a ``factory.Faker`` declaration
 draws a pool of values once from a seeded Faker and each row samples it with the chunk's seeded
-RNG. Unique constraints are kept by :class:`Uniquifier`, which tags repeated values
+RNG. Unique constraints are kept by :class:`seedkit.unique.Uniquifier`, which tags repeated values
 deterministically (``ann+2@example.org``).
 
 Declarations seedkit cannot evaluate itself (post-generation hooks, an unlinked ``SubFactory``,
@@ -19,7 +19,7 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 import factory
@@ -374,91 +374,3 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str
         refs=refs,
         defaults=defaults,
     )
-
-
-class Uniquifier:
-    """Keeps one unique constraint's values unique across a whole run, deterministically.
-
-    Rows are checked in generation order; a repeated key gets its text column tagged with the
-    next free number for that value (``ann@example.org`` → ``ann+2@example.org``,
-    ``Fix login`` → ``Fix login 2``), so pools of a few thousand values serve millions of rows.
-
-    ``scope`` names a foreign key in the constraint whose rows arrive grouped (a per-parent
-    step's link): keys of earlier parents can never recur, so only the current parent's are
-    remembered and memory stays flat.
-    """
-
-    def __init__(self, attrs: tuple[str, ...], taggable: str, scope: str | None = None) -> None:
-        self.attrs = attrs
-        self.taggable = taggable
-        self.scope = scope
-        self.seen: set[tuple] = set()
-        self.next_tag: dict[tuple, int] = {}
-        self._current: object = None
-
-    def apply(self, rows: list[tuple], write_attrs: tuple[str, ...]) -> list[tuple]:
-        key_at = [write_attrs.index(a) for a in self.attrs]
-        tag_at = write_attrs.index(self.taggable)
-        slot = self.attrs.index(self.taggable)
-        scope_at = self.attrs.index(self.scope) if self.scope is not None else None
-        seen, next_tag = self.seen, self.next_tag
-        keys = list(map(itemgetter(*key_at), rows)) if len(key_at) > 1 else [(r[key_at[0]],) for r in rows]
-        if len(set(keys)) == len(keys) and seen.isdisjoint(keys):
-            seen.update(keys)  # the usual chunk: nothing repeats, nothing to tag
-            if scope_at is not None and keys:
-                self._current = keys[-1][scope_at]
-                self.seen = {k for k in seen if k[scope_at] == self._current}
-            return rows
-        for i, (row, key) in enumerate(zip(rows, keys, strict=True)):
-            if scope_at is not None and key[scope_at] != self._current:
-                seen.clear()
-                next_tag.clear()
-                self._current = key[scope_at]
-            if key not in seen:
-                seen.add(key)
-                continue
-            k = next_tag.get(key, 2)
-            while True:
-                candidate = key[:slot] + (_tag(key[slot], k),) + key[slot + 1 :]
-                k += 1
-                if candidate not in seen:
-                    break
-            next_tag[key] = k
-            seen.add(candidate)
-            values = list(row)
-            values[tag_at] = candidate[slot]
-            rows[i] = tuple(values)
-        return rows
-
-
-def _tag(value: str, k: int) -> str:
-    if "@" in value:
-        local, domain = value.rsplit("@", 1)
-        return f"{local}+{k}@{domain}"
-    if " " in value:
-        return f"{value} {k}"
-    return f"{value}{k}"
-
-
-def uniquifiers_for(compiled: CompiledStep, sample: list[tuple], scoped: bool) -> list[Uniquifier]:
-    """One :class:`Uniquifier` per unique constraint with a text column seedkit generates.
-
-    ``scoped``: the caller knows no other step writes this table, so a constraint that includes
-    the per-parent link's key may forget earlier parents.
-    """
-    info = compiled.info
-    fk_attrs = {a for link in info.links.values() for a in link.local}
-    link = info.links[compiled.link_attr] if compiled.link_attr else None
-    scope_key = link.local[0] if scoped and link is not None and len(link.local) == 1 else None
-    result = []
-    for attrs in info.unique:
-        if not set(attrs) <= set(compiled.write_attrs) or info.pk in attrs:
-            continue
-        texts = [
-            a
-            for a in attrs
-            if a not in fk_attrs and all(isinstance(r[compiled.write_attrs.index(a)], str) for r in sample)
-        ]
-        if texts:
-            result.append(Uniquifier(attrs, texts[-1], scope_key if scope_key in attrs else None))
-    return result

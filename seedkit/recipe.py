@@ -230,20 +230,23 @@ class Recipe:
         return list(dict.fromkeys(deps))
 
     def _ordered(self) -> list[Step]:
-        """Topological order, stable: among ready steps the one added first goes first."""
+        """Topological order, stable: the first step added whose dependencies are done goes next.
+
+        A recipe written parents-first runs exactly as written; a step that needs one added
+        later waits only for it.
+        """
         pending = {s: set(self.dependencies(s)) for s in self.steps}
         ordered: list[Step] = []
         while pending:
-            ready = [s for s in self.steps if s in pending and not pending[s]]
-            if not ready:
+            step = next((s for s, deps in pending.items() if not deps), None)
+            if step is None:
                 cycle = " -> ".join(s.name for s in pending)
                 first = next(iter(pending))
                 raise self._fail(first, f"steps depend on each other in a cycle: {cycle}")
-            for s in ready:
-                ordered.append(s)
-                del pending[s]
+            ordered.append(step)
+            del pending[step]
             for deps in pending.values():
-                deps.difference_update(ready)
+                deps.discard(step)
         return ordered
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from seedkit.collector import collecting_rarely
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
 from seedkit.fingerprint import TableFingerprint, table_fingerprint
 from seedkit.generate import (
@@ -28,17 +29,16 @@ from seedkit.generate import (
     Chunk,
     CompiledStep,
     Pools,
-    Uniquifier,
     Unsupported,
     compile_step,
     effective_declarations,
-    uniquifiers_for,
 )
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
+from seedkit.unique import Uniquifier, uniquifiers_for
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
 
@@ -191,6 +191,10 @@ class Seeder:
         self._orm: OrmWriter | None = None
 
     def seed_all(self) -> SeedResult:
+        with collecting_rarely():
+            return self._seed_all()
+
+    def _seed_all(self) -> SeedResult:
         steps = self.recipe.validate()
         needed = kept_attributes(self.recipe, steps)
         last_step = {step.info.name: step for step in steps}
@@ -341,7 +345,7 @@ class Seeder:
                     # Appending: values already in the table are taken too (a scoped key
                     # cannot meet them: its parents are rows this run created).
                     taken = select(*[info.columns[info.attrs.index(a)] for a in fresh.attrs])
-                    fresh.seen.update(self._query(lambda conn, q=taken: [tuple(row) for row in conn.execute(q)]))
+                    fresh.taken.update(self._query(lambda conn, q=taken: [tuple(row) for row in conn.execute(q)]))
                 self.uniquifiers[key] = fresh
             found.append(self.uniquifiers[key])
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import cli
+from tests.library_project import write_project
 
 
 def test_list_shows_recipes_with_descriptions():
@@ -42,3 +43,22 @@ def test_list_prints_descriptions_verbatim(tmp_path):
     result = cli("list", "--recipes", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "[draft] shop [bold]x[/]" in result.stdout
+
+
+def test_steps_run_as_written_unless_one_needs_a_later_step(tmp_path):
+    recipe = """
+        from seedkit import Recipe
+        from .library_factories import AuthorFactory, BookFactory
+        from .library_models import Author
+        recipe = Recipe("order")
+        authors = recipe.add(AuthorFactory, 2)
+        early = recipe.add(BookFactory, 3, refs={"author": Author}, name="early_books")
+        books = recipe.add(BookFactory, per=authors, count=1)
+        more = recipe.add(AuthorFactory, 2, name="more_authors")
+    """
+    project = write_project(tmp_path, {"ordering": recipe})
+    result = cli("plan", "ordering", "--json", "--recipes", str(project / "seeds"))
+    assert result.exit_code == 0, result.output
+    names = [s["name"] for s in json.loads(result.stdout)["steps"]]
+    # early_books reads every Author step, so it waits for more_authors; the rest keep their places.
+    assert names == ["authors", "books", "more_authors", "early_books"]

@@ -1,0 +1,160 @@
+"""Keeping unique columns unique across a whole run, deterministically and in flat memory.
+
+Faker pools hold a few thousand values, so a million-row table repeats each of them hundreds of
+times. Rows are checked in generation order and a repeated value gets its text column tagged
+with the next free number for it (``ann@example.org`` → ``ann+2@example.org``,
+``Fix login`` → ``Fix login 2``, ``ann`` → ``ann2``).
+
+Remembering every value written would grow with the table. Instead a :class:`Uniquifier` counts,
+per *base* value, how many numbers it has used: the values written are exactly the
+``_tag(base, k)`` for ``k`` up to that count, and a value's possible bases are found by reading
+the tag back (:func:`_untag`). Memory then grows with the number of distinct bases (a pool's
+size), not with the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from seedkit.generate import CompiledStep
+
+Key = tuple  # one row's values for the constraint's columns
+
+
+class Uniquifier:
+    """One unique constraint's state for a run: the tag numbers each base value has used.
+
+    ``scope`` names a foreign key in the constraint whose rows arrive grouped (a per-parent
+    step's link): keys of earlier parents can never recur, so only the current parent's are
+    remembered.
+    """
+
+    def __init__(self, attrs: tuple[str, ...], taggable: str, scope: str | None = None) -> None:
+        self.attrs = attrs
+        self.taggable = taggable
+        self.scope = scope
+        self.slot = attrs.index(taggable)
+        self.taken: set[Key] = set()  # keys already in the table before the run (--append)
+        self.used: dict[Key, int] = {}  # base key -> highest k tried (1: the value itself)
+        self._current: object = None
+
+    def written(self, key: Key) -> bool:
+        """Whether ``key`` was already written (or was in the table before the run)."""
+        if key in self.taken:
+            return True
+        used = self.used
+        if used.get(key, 0) >= 1:
+            return True
+        slot = self.slot
+        head, tail = key[:slot], key[slot + 1 :]
+        return any(used.get(head + (base,) + tail, 0) >= k for base, k in _untag(key[slot]))
+
+    def apply(self, rows: list[tuple], write_attrs: tuple[str, ...]) -> list[tuple]:
+        """``rows`` with repeated keys tagged; the list is changed in place and returned."""
+        key_at = [write_attrs.index(a) for a in self.attrs]
+        tag_at = write_attrs.index(self.taggable)
+        scope_at = self.attrs.index(self.scope) if self.scope is not None else None
+        keys = list(map(itemgetter(*key_at), rows)) if len(key_at) > 1 else [(r[key_at[0]],) for r in rows]
+        used, slot = self.used, self.slot
+        if len(set(keys)) == len(keys) and not any(map(self.written, keys)):
+            used.update(dict.fromkeys(keys, 1))  # the usual chunk of fresh values: nothing to tag
+            if scope_at is not None and keys:
+                current = self._current = keys[-1][scope_at]
+                self.used = {key: k for key, k in used.items() if key[scope_at] == current}
+            return rows
+        for i, key in enumerate(keys):
+            if scope_at is not None and key[scope_at] != self._current:
+                used.clear()
+                self._current = key[scope_at]
+            k = used.get(key, 0) + 1
+            candidate = key if k == 1 else _retag(key, slot, k)
+            while self.written(candidate):
+                k += 1
+                candidate = _retag(key, slot, k)
+            used[key] = k
+            if k > 1:
+                values = list(rows[i])
+                values[tag_at] = candidate[slot]
+                rows[i] = tuple(values)
+        return rows
+
+
+def _retag(key: Key, slot: int, k: int) -> Key:
+    return key[:slot] + (_tag(key[slot], k),) + key[slot + 1 :]
+
+
+def _tag(value: str, k: int) -> str:
+    """The ``k``-th use of ``value`` (k ≥ 2), in a form that reads naturally for its kind."""
+    if "@" in value:
+        local, domain = value.rsplit("@", 1)
+        return f"{local}+{k}@{domain}"
+    if " " in value:
+        return f"{value} {k}"
+    return f"{value}{k}"
+
+
+_MAX_DIGITS = 18  # no run tags a value 10**18 times
+
+
+def _tag_number(digits: str) -> int | None:
+    """``digits`` as ``_tag`` would have written a number, or None."""
+    if not digits or len(digits) > _MAX_DIGITS or not (digits.isascii() and digits.isdigit()) or digits[0] == "0":
+        return None
+    k = int(digits)
+    return k if k >= 2 else None
+
+
+def _untag(value: str) -> Iterator[tuple[str, int]]:
+    """Every ``(base, k)`` with ``_tag(base, k) == value``: the inverse of :func:`_tag`.
+
+    ``_tag`` picks its form from the base, and each form keeps what decided it (an ``@``, a
+    space), so the form can be read back from the value; only the bare form is ambiguous
+    (``ann42`` is ``ann4`` #2 or ``ann`` #42), and every reading is returned.
+    """
+    if "@" in value:
+        local, domain = value.rsplit("@", 1)
+        head, plus, digits = local.rpartition("+")
+        k = _tag_number(digits) if plus else None
+        if k is not None:
+            yield f"{head}@{domain}", k
+        return
+    if " " in value:
+        head, _, digits = value.rpartition(" ")
+        k = _tag_number(digits)
+        if k is not None and " " in head:
+            yield head, k
+        return
+    start = len(value)
+    while start > 0 and "0" <= value[start - 1] <= "9":
+        start -= 1
+    for split in range(max(start, len(value) - _MAX_DIGITS), len(value)):
+        k = _tag_number(value[split:])
+        if k is not None:
+            yield value[:split], k
+
+
+def uniquifiers_for(compiled: CompiledStep, sample: list[tuple], scoped: bool) -> list[Uniquifier]:
+    """One :class:`Uniquifier` per unique constraint with a text column seedkit generates.
+
+    ``scoped``: the caller knows no other step writes this table, so a constraint that includes
+    the per-parent link's key may forget earlier parents.
+    """
+    info = compiled.info
+    fk_attrs = {a for link in info.links.values() for a in link.local}
+    link = info.links[compiled.link_attr] if compiled.link_attr else None
+    scope_key = link.local[0] if scoped and link is not None and len(link.local) == 1 else None
+    result = []
+    for attrs in info.unique:
+        if not set(attrs) <= set(compiled.write_attrs) or info.pk in attrs:
+            continue
+        texts = [
+            a
+            for a in attrs
+            if a not in fk_attrs and all(isinstance(r[compiled.write_attrs.index(a)], str) for r in sample)
+        ]
+        if texts:
+            result.append(Uniquifier(attrs, texts[-1], scope_key if scope_key in attrs else None))
+    return result

@@ -1,0 +1,19 @@
+"""The cycle collector is tuned only for the length of a seed, and put back even when it fails."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from seedkit.collector import YOUNG_THRESHOLD, collecting_rarely
+
+
+def test_collector_is_restored_after_a_failing_seed():
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), collecting_rarely():
+        assert gc.get_threshold()[0] >= YOUNG_THRESHOLD
+        assert gc.get_freeze_count() > 0  # what existed before the seed is left out of collections
+        raise RuntimeError("the recipe failed")
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
