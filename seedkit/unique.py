@@ -43,14 +43,15 @@ class Uniquifier:
 
     def written(self, key: Key) -> bool:
         """Whether ``key`` was already written (or was in the table before the run)."""
-        if key in self.taken:
-            return True
-        used = self.used
-        if used.get(key, 0) >= 1:
-            return True
-        slot = self.slot
+        return key in self.taken or key in self.used or self._tag_of_a_base(key)
+
+    def _tag_of_a_base(self, key: Key) -> bool:
+        """Whether ``key``'s text is a number some base has already used."""
+        value, slot, used = key[self.slot], self.slot, self.used
+        if not value or ("+" not in value if "@" in value else not "0" <= value[-1] <= "9"):
+            return False  # the common case: nothing that reads as a tag
         head, tail = key[:slot], key[slot + 1 :]
-        return any(used.get(head + (base,) + tail, 0) >= k for base, k in _untag(key[slot]))
+        return any(used.get(head + (base,) + tail, 0) >= k for base, k in _untag(value))
 
     def apply(self, rows: list[tuple], write_attrs: tuple[str, ...]) -> list[tuple]:
         """``rows`` with repeated keys tagged; the list is changed in place and returned."""
@@ -58,7 +59,7 @@ class Uniquifier:
         tag_at = write_attrs.index(self.taggable)
         scope_at = self.attrs.index(self.scope) if self.scope is not None else None
         keys = list(map(itemgetter(*key_at), rows)) if len(key_at) > 1 else [(r[key_at[0]],) for r in rows]
-        used, slot = self.used, self.slot
+        used, taken, slot = self.used, self.taken, self.slot
         if len(set(keys)) == len(keys) and not any(map(self.written, keys)):
             used.update(dict.fromkeys(keys, 1))  # the usual chunk of fresh values: nothing to tag
             if scope_at is not None and keys:
@@ -70,15 +71,23 @@ class Uniquifier:
                 used.clear()
                 self._current = key[scope_at]
             k = used.get(key, 0) + 1
-            candidate = key if k == 1 else _retag(key, slot, k)
-            while self.written(candidate):
-                k += 1
+            if k == 1 and not self.written(key):
+                used[key] = 1
+                continue
+            # The bare form is the only ambiguous one ("ann42" is "ann4" #2 or "ann" #42): with an
+            # "@" or a space, a tag of this base can only have been written by this base.
+            value = key[slot]
+            ambiguous = "@" not in value and " " not in value
+            k = max(k, 2)
+            while True:
                 candidate = _retag(key, slot, k)
+                if not (candidate in taken or candidate in used or (ambiguous and self._tag_of_a_base(candidate))):
+                    break
+                k += 1
             used[key] = k
-            if k > 1:
-                values = list(rows[i])
-                values[tag_at] = candidate[slot]
-                rows[i] = tuple(values)
+            values = list(rows[i])
+            values[tag_at] = candidate[slot]
+            rows[i] = tuple(values)
         return rows
 
 

@@ -43,3 +43,4 @@ def test_escapes_in_any_chunk_after_plain_ones():
 def test_json_is_serialised_and_escaped():
     encoder = _encoder(Integer(), JSON())
     assert encoder.encode([(1, {"a": "x\ty"})]) == b'1\t{"a": "x\\\\ty"}\n'
+    assert encoder.encode([(2, {"b": [1]}), (3, None)]) == b'2\t{"b": [1]}\n3\t\\N\n'

@@ -91,3 +91,19 @@ def test_any_change_changes_the_hash(sqlite_url):
     assert after.tables["samples"].hash != before.tables["samples"].hash
     assert after.tables["no_pk"] == before.tables["no_pk"]
     assert after.overall != before.overall
+
+
+def test_hashing_leaves_the_callers_work_mem_alone(pg_url):
+    from seedkit.fingerprint import SORT_MEMORY_KB, fingerprint
+
+    _load(pg_url)
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL work_mem = '2MB'")
+        fingerprint(conn)
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "2MB"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{SORT_MEMORY_KB * 2}kB'")
+        fingerprint(conn)
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "128MB"
+    engine.dispose()

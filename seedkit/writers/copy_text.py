@@ -20,6 +20,7 @@ from seedkit.schema import column_kind
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 TEXT = "text"  # strings: escaped only when a chunk needs it
+JSON = "json"  # json.dumps, then as TEXT
 
 
 def _escape(value: str) -> str:
@@ -42,7 +43,7 @@ _CONVERTERS: dict[str, Callable[[object], str] | str] = {
     "timestamp": str,
     "timestamptz": str,
     "uuid": str,
-    "json": lambda v: _escape(json.dumps(v)),
+    "json": JSON,
     "text": TEXT,
 }
 
@@ -95,6 +96,13 @@ class TextEncoder:
         converted = []
         for convert, values in zip(self.converters, zip(*rows, strict=True), strict=True):
             has_null = None in values
+            if convert == JSON:
+                values = (
+                    [None if v is None else json.dumps(v) for v in values]
+                    if has_null
+                    else list(map(json.dumps, values))
+                )
+                convert = TEXT
             if convert == TEXT:
                 present = [v for v in values if v is not None] if has_null else values
                 convert = _escape if _needs_escape(present) else str
