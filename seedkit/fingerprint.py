@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import uuid
@@ -110,15 +111,32 @@ def _jsonb_order(value: Any) -> Any:
     return value
 
 
+def _remembering(render: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``render`` with a memory: seeded columns repeat a pool's few thousand values many times.
+
+    Only for renderers that give equal values the same text (1, 1.0 and Decimal("1.00") are all
+    "1"), since the cache cannot tell them apart.
+    """
+    cached = functools.lru_cache(maxsize=1 << 16)(render)
+
+    def lookup(value: Any) -> str:
+        try:
+            return cached(value)
+        except TypeError:  # unhashable: a driver that hands JSON back decoded
+            return render(value)
+
+    return lookup
+
+
 _PYTHON: dict[str, Callable[[Any], str]] = {
     "bool": {True: "1", False: "0"}.__getitem__,  # SQLite hands back 1 and 0, equal to these keys
     "int": str,
     "float": _float_text,
-    "numeric": _decimal_text,
+    "numeric": _remembering(_decimal_text),
     "timestamp": _timestamp_text,
     "timestamptz": _timestamp_text,
     "date": lambda v: v if isinstance(v, str) else v.isoformat(),
-    "json": lambda v: json.dumps(_jsonb_text(v), ensure_ascii=False),
+    "json": _remembering(lambda v: encode_basestring(_jsonb_text(v))),
     "uuid": lambda v: json.dumps((v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).hex),
     "bytes": lambda v: bytes(v).hex(),
     "text": encode_basestring,  # json.dumps(v, ensure_ascii=False), without the per-call setup
@@ -170,8 +188,9 @@ def _python_table(conn: Connection, table: Table) -> TableFingerprint:
     if pk:
         sql += f" ORDER BY {', '.join(pk)}"
     digest, count, unordered = hashlib.sha256(), 0, []
-    result = conn.exec_driver_sql(sql)
-    while batch := result.fetchmany(10_000):
+    cursor = conn.connection.cursor()  # the driver's own rows: SQLAlchemy's Row adds nothing here
+    cursor.execute(sql)
+    while batch := cursor.fetchmany(10_000):
         texts = []
         for render, values in zip(renderers, zip(*batch, strict=True), strict=True):
             texts.append(
@@ -183,6 +202,7 @@ def _python_table(conn: Connection, table: Table) -> TableFingerprint:
             continue
         digest.update((("\n" if count else "") + "\n".join(lines)).encode())
         count += len(lines)
+    cursor.close()
     if not pk:
         unordered.sort()
         digest.update("\n".join(unordered).encode())

@@ -107,3 +107,19 @@ def test_hashing_leaves_the_callers_work_mem_alone(pg_url):
         fingerprint(conn)
         assert conn.exec_driver_sql("SHOW work_mem").scalar() == "128MB"
     engine.dispose()
+
+
+def test_remembered_renderings_match_fresh_ones():
+    from seedkit.fingerprint import _PYTHON
+
+    numeric, as_json = _PYTHON["numeric"], _PYTHON["json"]
+    assert [numeric(v) for v in (Decimal("2.50"), 2.5, Decimal("2.5"), 100, 100.0, -0.0)] == [
+        "2.5",
+        "2.5",
+        "2.5",
+        "100",
+        "100",
+        "0",
+    ]
+    # Text from SQLite is remembered; a decoded document (unhashable) is rendered each time.
+    assert as_json('{"bb": 1, "a": [1]}') == as_json({"bb": 1, "a": [1]}) == '"{\\"a\\": [1], \\"bb\\": 1}"'
