@@ -21,10 +21,15 @@ YOUNG_THRESHOLD = 10_000
 def collecting_rarely() -> Iterator[None]:
     """Freeze what exists (full collections skip it) and collect young objects less often."""
     thresholds = gc.get_threshold()
-    gc.freeze()
+    # An application that froze objects itself (a pre-forking server) keeps its own freeze:
+    # unfreezing cannot tell its objects from ours.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     gc.set_threshold(max(thresholds[0], YOUNG_THRESHOLD), *thresholds[1:])
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()

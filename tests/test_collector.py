@@ -17,3 +17,14 @@ def test_collector_is_restored_after_a_failing_seed():
         raise RuntimeError("the recipe failed")
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_an_applications_own_freeze_is_kept():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collecting_rarely():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
