@@ -66,6 +66,12 @@ class Immediate:
         """Every write has already completed."""
 
 
+def target(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> str:
+    """``table (col, …)`` for an INSERT or COPY of ``attrs``, quoted for this dialect."""
+    quote = conn.dialect.identifier_preparer
+    return f"{quote.format_table(info.table)} ({', '.join(quote.quote(info.column_name(a)) for a in attrs)})"
+
+
 def bind_processors(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> list:
     """Per column, SQLAlchemy's Python-to-driver conversion for this dialect, or None."""
     dialect = conn.dialect

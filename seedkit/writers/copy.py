@@ -20,7 +20,7 @@ from sqlalchemy import Connection, text
 
 from seedkit.errors import failing_as
 from seedkit.schema import TableInfo
-from seedkit.writers import bind_processors, encode
+from seedkit.writers import bind_processors, encode, target
 from seedkit.writers.background import Background
 from seedkit.writers.copy_text import TextEncoder
 
@@ -79,9 +79,7 @@ class CopyWriter:
             return
         key = (info.name, attrs)
         if key not in self._statements:
-            quote = self.conn.dialect.identifier_preparer
-            columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
-            sql = f"COPY {quote.format_table(info.table)} ({columns}) FROM STDIN"
+            sql = f"COPY {target(self.conn, info, attrs)} FROM STDIN"
             encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
             self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
         _, processors, encoder = self._statements[key]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from seedkit.schema import TableInfo
-from seedkit.writers import Immediate, bind_processors, encode
+from seedkit.writers import Immediate, bind_processors, encode, target
 
 
 class ExecutemanyWriter(Immediate):
@@ -20,12 +20,8 @@ class ExecutemanyWriter(Immediate):
     def _statement(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[str, list]:
         key = (info.name, attrs)
         if key not in self._statements:
-            quote = self.conn.dialect.identifier_preparer
-            columns = ", ".join(quote.quote(info.column_name(a)) for a in attrs)
             marker = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-            sql = (
-                f"INSERT INTO {quote.format_table(info.table)} ({columns}) VALUES ({', '.join([marker] * len(attrs))})"
-            )
+            sql = f"INSERT INTO {target(self.conn, info, attrs)} VALUES ({', '.join([marker] * len(attrs))})"
             self._statements[key] = (sql, bind_processors(self.conn, info, attrs))
         return self._statements[key]
 
