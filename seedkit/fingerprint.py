@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, Table
+from sqlalchemy.exc import SAWarning
 
 from seedkit.schema import column_kind
 
@@ -212,11 +214,7 @@ def _python_table(conn: Connection, table: Table) -> TableFingerprint:
 
 def table_fingerprint(conn: Connection, name: str) -> TableFingerprint:
     """One table's fingerprint, from the table as the database describes it (not the model)."""
-    metadata = MetaData()
-    # Only its columns and primary key count: resolving foreign keys would reflect every table
-    # it points at too, one by one (30-90 ms a table on PostgreSQL, on the run's connection).
-    metadata.reflect(conn, only=[name], resolve_fks=False)
-    return _table(conn, metadata.tables[name])
+    return _table(conn, _reflect(conn, lambda table, _: table == name).tables[name])
 
 
 def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = None) -> Fingerprint:
@@ -226,14 +224,28 @@ def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = No
     seeder hashes each table as soon as it is written); only the others are read here.
     """
     known = known or {}
-    metadata = MetaData()
-    metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES and name not in known, resolve_fks=False)
+    metadata = _reflect(conn, lambda name, _: name not in IGNORED_TABLES and name not in known)
     computed = {name: _table(conn, table) for name, table in metadata.tables.items()}
     result = dict(sorted({**known, **computed}.items()))
     overall = hashlib.sha256(
         json.dumps({n: [t.rows, t.hash] for n, t in result.items()}, sort_keys=True).encode()
     ).hexdigest()
     return Fingerprint(tables=result, overall=overall)
+
+
+def _reflect(conn: Connection, only: Callable[[str, MetaData], bool]) -> MetaData:
+    """The tables ``only`` picks, as the database describes them: columns and primary keys are
+    all a fingerprint reads.
+
+    Resolving foreign keys would reflect every table they point at as well, one by one (30-90 ms
+    a table on PostgreSQL, on the run's connection). Indexes SQLAlchemy cannot reflect (on
+    expressions) are the user's business, not a warning of ours.
+    """
+    metadata = MetaData()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+        metadata.reflect(conn, only=only, resolve_fks=False)
+    return metadata
 
 
 def _table(conn: Connection, table: Table) -> TableFingerprint:

