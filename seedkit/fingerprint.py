@@ -214,7 +214,7 @@ def _python_table(conn: Connection, table: Table) -> TableFingerprint:
 
 def table_fingerprint(conn: Connection, name: str) -> TableFingerprint:
     """One table's fingerprint, from the table as the database describes it (not the model)."""
-    return _table(conn, _reflect(conn, lambda table, _: table == name).tables[name])
+    return _table(conn, reflect_tables(conn, lambda table, _: table == name).tables[name])
 
 
 def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = None) -> Fingerprint:
@@ -224,7 +224,7 @@ def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = No
     seeder hashes each table as soon as it is written); only the others are read here.
     """
     known = known or {}
-    metadata = _reflect(conn, lambda name, _: name not in IGNORED_TABLES and name not in known)
+    metadata = reflect_tables(conn, lambda name, _: name not in IGNORED_TABLES and name not in known)
     computed = {name: _table(conn, table) for name, table in metadata.tables.items()}
     result = dict(sorted({**known, **computed}.items()))
     overall = hashlib.sha256(
@@ -233,9 +233,8 @@ def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = No
     return Fingerprint(tables=result, overall=overall)
 
 
-def _reflect(conn: Connection, only: Callable[[str, MetaData], bool]) -> MetaData:
-    """The tables ``only`` picks, as the database describes them: columns and primary keys are
-    all a fingerprint reads.
+def reflect_tables(conn: Connection, only: Callable[[str, MetaData], bool] | None = None) -> MetaData:
+    """The tables ``only`` picks (default: all), as the database describes them.
 
     Resolving foreign keys would reflect every table they point at as well, one by one (30-90 ms
     a table on PostgreSQL, on the run's connection). Indexes SQLAlchemy cannot reflect (on
