@@ -4,7 +4,8 @@ One command, one process tree, one run, on the demo schema:
 
   (1) `seedkit run demo` with the default path into PostgreSQL (COPY), at ~1.2M rows and at half
       that (peak RSS at both: memory must stay flat), with --workers 2, and into a SQLite file
-      at a smaller size;
+      at a smaller size; with the CPU seconds of seedkit's process and of the PostgreSQL backends
+      serving it (a local server only), which say who the run waited for;
   (2) factory-boy `create_batch` with commit persistence, at a small size;
   (3) factory-boy `build_batch` + `session.add_all` + one commit;
   (4) seedkit's generation alone, writing nowhere;
@@ -22,18 +23,20 @@ It prints a table and, last, one JSON line with rows/s of each and the ratios (1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -69,6 +72,11 @@ class Database:
         self.names.append(name)
         return self.admin.url.set(database=name).render_as_string(hide_password=False)
 
+    def watched(self) -> tuple[str, ServerCpu]:
+        """A new database and a watch on its server's CPU time."""
+        url = self.new()
+        return url, ServerCpu(self.admin, make_url(url).database)
+
     def drop_all(self) -> None:
         with self.admin.connect() as conn:
             for name in self.names:
@@ -76,19 +84,62 @@ class Database:
         self.admin.dispose()
 
 
-def seedkit_run(url: str, scale: float, *extra: str) -> dict:
-    """(1): the real CLI in a child process; its own report's seconds, and the child's peak RSS."""
+def seedkit_run(url: str, scale: float, *extra: str, server: ServerCpu | None = None) -> dict:
+    """(1): the real CLI in a child process; its own report's seconds, the child's peak RSS and
+    CPU time, and (with ``server``) the CPU time of the PostgreSQL backends serving it."""
     args = [sys.executable, "-m", "seedkit", "run", "demo", "--seed", "42", "--scale", str(scale)]
     args += ["--json", "-q", "--database-url", url, *extra]
-    with tempfile.TemporaryFile("w+") as errors:
+    with tempfile.TemporaryFile("w+") as errors, server or contextlib.nullcontext():
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
         stdout = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)  # wait4: this child's own peak RSS
+        _, status, usage = os.wait4(proc.pid, 0)  # wait4: this child's own peak RSS and CPU
         if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
             raise SystemExit(f"seedkit run failed: {errors.read()}")
     report = json.loads(stdout)
-    return {"rows": report["total_rows"], "seconds": report["seconds"], "rss_mb": usage.ru_maxrss / 1024}
+    result = {"rows": report["total_rows"], "seconds": report["seconds"], "rss_mb": usage.ru_maxrss / 1024}
+    # Workers are the child's children: wait4 counts them only once the child has reaped them.
+    result["client_cpu"] = usage.ru_utime + usage.ru_stime
+    if server is not None and server.seconds is not None:
+        result["server_cpu"] = server.seconds
+    return result
+
+
+class ServerCpu:
+    """CPU seconds of the PostgreSQL backends serving one database, read from /proc.
+
+    Says whether a run is bound by the server or by seedkit: only for a server on this machine
+    (elsewhere, or without /proc, ``seconds`` stays None). Backends are polled while they live,
+    since their counters vanish with them; a backend's last 50 ms may be missed.
+    """
+
+    def __init__(self, admin: Engine, database: str) -> None:
+        self.admin, self.database = admin, database
+        self._last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self.seconds: float | None = None
+
+    def __enter__(self) -> ServerCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.seconds = sum(self._last.values()) if self._last else None
+
+    def _poll(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        find = text("SELECT pid FROM pg_stat_activity WHERE datname = :d")
+        with self.admin.connect() as conn:
+            while not self._stop.wait(0.05):
+                for pid in conn.execute(find, {"d": self.database}).scalars():
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self._last[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
 def _demo_models():
@@ -248,9 +299,9 @@ def main() -> None:
     results: dict[str, dict] = {}
     try:
         steps = [
-            ("1 seedkit run (PostgreSQL)", lambda: seedkit_run(db.new(), args.scale)),
-            ("1 seedkit run, half size", lambda: seedkit_run(db.new(), args.scale / 2)),
-            ("1 seedkit run, --workers 2", lambda: seedkit_run(db.new(), args.scale, "--workers", "2")),
+            ("1 seedkit run (PostgreSQL)", lambda: _pg_run(db, args.scale)),
+            ("1 seedkit run, half size", lambda: _pg_run(db, args.scale / 2)),
+            ("1 seedkit run, --workers 2", lambda: _pg_run(db, args.scale, "--workers", "2")),
             ("1 seedkit run (SQLite file)", lambda: _sqlite_run(args.sqlite_scale)),
             ("2 factory-boy create_batch, commit", lambda: factory_boy_create_batch(db.new(), args.create_items)),
             ("3 factory-boy build + add_all", lambda: factory_boy_build_add_all(db.new(), args.build_items)),
@@ -265,12 +316,17 @@ def main() -> None:
     finally:
         db.drop_all()
 
-    table = Table("case", "rows", "seconds", "rows/s", "peak RSS MB", title="seedkit benchmark (one run)")
+    # CPU seconds beside the wall seconds tell who the run waited for: seedkit's process (startup
+    # and imports included, workers too) or the PostgreSQL server.
+    table = Table(
+        "case", "rows", "seconds", "rows/s", "peak RSS MB", "seedkit CPU s", "server CPU s",
+        title="seedkit benchmark (one run)",
+    )  # fmt: skip
     for label, r in results.items():
         r["rows_per_s"] = r["rows"] / r["seconds"] if r["seconds"] else 0.0
-        rss = f"{r['rss_mb']:.0f}" if "rss_mb" in r else ""
-        table.add_row(label, f"{r['rows']:,}", f"{r['seconds']:.2f}", f"{r['rows_per_s']:,.0f}", rss)
-    Console().print(table)
+        extra = [f"{r[k]:.{p}f}" if k in r else "" for k, p in (("rss_mb", 0), ("client_cpu", 2), ("server_cpu", 2))]
+        table.add_row(label, f"{r['rows']:,}", f"{r['seconds']:.2f}", f"{r['rows_per_s']:,.0f}", *extra)
+    Console(width=140).print(table)  # wider than a pipe's default 80 columns
 
     one = results["1 seedkit run (PostgreSQL)"]
     summary = {
@@ -280,8 +336,21 @@ def main() -> None:
         "ratio_1_over_3": round(one["rows_per_s"] / results["3 factory-boy build + add_all"]["rows_per_s"], 1),
         "ratio_5_over_1": round(results["5 COPY floor, constraints after"]["rows_per_s"] / one["rows_per_s"], 2),
         "ratio_workers_2_over_1": round(results["1 seedkit run, --workers 2"]["rows_per_s"] / one["rows_per_s"], 2),
+        "cpu_seconds": {
+            label: {
+                "seedkit": round(r["client_cpu"], 2),
+                "server": round(r["server_cpu"], 2) if "server_cpu" in r else None,
+            }
+            for label, r in results.items()
+            if "client_cpu" in r
+        },
     }
     print(json.dumps(summary))
+
+
+def _pg_run(db: Database, scale: float, *extra: str) -> dict:
+    url, server = db.watched()
+    return seedkit_run(url, scale, *extra, server=server)
 
 
 def _sqlite_run(scale: float) -> dict:
