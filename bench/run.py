@@ -72,11 +72,6 @@ class Database:
         self.names.append(name)
         return self.admin.url.set(database=name).render_as_string(hide_password=False)
 
-    def watched(self) -> tuple[str, ServerCpu]:
-        """A new database and a watch on its server's CPU time."""
-        url = self.new()
-        return url, ServerCpu(self.admin, make_url(url).database)
-
     def drop_all(self) -> None:
         with self.admin.connect() as conn:
             for name in self.names:
@@ -349,8 +344,8 @@ def main() -> None:
 
 
 def _pg_run(db: Database, scale: float, *extra: str) -> dict:
-    url, server = db.watched()
-    return seedkit_run(url, scale, *extra, server=server)
+    url = db.new()
+    return seedkit_run(url, scale, *extra, server=ServerCpu(db.admin, make_url(url).database))
 
 
 def _sqlite_run(scale: float) -> dict:

@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
-from seedkit.errors import UsageError
+from seedkit.errors import UsageError, failing_as
 from seedkit.schema import TableInfo
 
 WRITERS = ("auto", "copy", "executemany", "orm")
@@ -70,6 +70,12 @@ def target(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> str:
     """``table (col, …)`` for an INSERT or COPY of ``attrs``, quoted for this dialect."""
     quote = conn.dialect.identifier_preparer
     return f"{quote.format_table(info.table)} ({', '.join(quote.quote(info.column_name(a)) for a in attrs)})"
+
+
+def check(conn: Connection, table: str, statement: str) -> None:
+    """Put back a key, index or foreign key a writer dropped; a violation fails as "checking <table>"."""
+    with failing_as(f"checking {table}"):
+        conn.exec_driver_sql(statement)
 
 
 def bind_processors(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> list:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, text
 
 from seedkit.errors import failing_as
 from seedkit.schema import TableInfo
-from seedkit.writers import bind_processors, encode, target
+from seedkit.writers import bind_processors, check, encode, target
 from seedkit.writers.background import Background
 from seedkit.writers.copy_text import TextEncoder
 
@@ -195,16 +195,12 @@ class CopyWriter:
             tables = [self._names[info.name]] if info.name in self._names else []
         for table in tables:
             for statement in self._rebuild.pop(table, []):
-                self._check(table, statement)
+                check(self.conn, table, statement)
             self._loading.discard(table)
         waiting = []
         for owner, referenced, statement in self._foreign_keys:
             if owner in self._loading or referenced in self._loading:
                 waiting.append((owner, referenced, statement))
             else:
-                self._check(owner, statement)
+                check(self.conn, owner, statement)
         self._foreign_keys = waiting
-
-    def _check(self, table: str, statement: str) -> None:
-        with failing_as(f"checking {table}"):
-            self.conn.exec_driver_sql(statement)

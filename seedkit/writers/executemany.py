@@ -14,9 +14,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from seedkit.errors import failing_as
 from seedkit.schema import TableInfo
-from seedkit.writers import Immediate, bind_processors, encode, target
+from seedkit.writers import Immediate, bind_processors, check, encode, target
 
 _OWN_INDEXES = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
 
@@ -72,5 +71,4 @@ class ExecutemanyWriter(Immediate):
 
     def _build_indexes(self, table: str) -> None:
         for statement in self._rebuild.pop(table, []):
-            with failing_as(f"checking {table}"):
-                self.conn.exec_driver_sql(statement)
+            check(self.conn, table, statement)
