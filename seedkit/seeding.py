@@ -38,6 +38,7 @@ from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
+from seedkit.switching import switching_often
 from seedkit.unique import Uniquifier, uniquifiers_for
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
@@ -191,7 +192,7 @@ class Seeder:
         self._orm: OrmWriter | None = None
 
     def seed_all(self) -> SeedResult:
-        with collecting_rarely():
+        with collecting_rarely(), switching_often():
             return self._seed_all()
 
     def _seed_all(self) -> SeedResult:
