@@ -39,6 +39,7 @@ class Uniquifier:
         self.slot = attrs.index(taggable)
         self.taken: set[Key] = set()  # keys already in the table before the run (--append)
         self.used: dict[Key, int] = {}  # base key -> highest k tried (1: the value itself)
+        self.most = 1  # the highest k any base has used: until a value repeats, nothing is a tag
         self._current: object = None
 
     def written(self, key: Key) -> bool:
@@ -48,7 +49,7 @@ class Uniquifier:
     def _tag_of_a_base(self, key: Key) -> bool:
         """Whether ``key``'s text is a number some base has already used."""
         value, slot, used = key[self.slot], self.slot, self.used
-        if not value or ("+" not in value if "@" in value else not "0" <= value[-1] <= "9"):
+        if self.most < 2 or not value or ("+" not in value if "@" in value else not "0" <= value[-1] <= "9"):
             return False  # the common case: nothing that reads as a tag
         head, tail = key[:slot], key[slot + 1 :]
         return any(used.get(head + (base,) + tail, 0) >= k for base, k in _untag(value))
@@ -85,6 +86,7 @@ class Uniquifier:
                     break
                 k += 1
             used[key] = k
+            self.most = max(self.most, k)
             values = list(rows[i])
             values[tag_at] = candidate[slot]
             rows[i] = tuple(values)
