@@ -7,7 +7,7 @@ import decimal
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, Numeric, String
 
-from seedkit.writers.copy_text import TextEncoder
+from seedkit.writers.copy_text import NULL, TextEncoder
 
 
 def _encoder(*types) -> TextEncoder:
@@ -44,3 +44,21 @@ def test_json_is_serialised_and_escaped():
     encoder = _encoder(Integer(), JSON())
     assert encoder.encode([(1, {"a": "x\ty"})]) == b'1\t{"a": "x\\\\ty"}\n'
     assert encoder.encode([(2, {"b": [1]}), (3, None)]) == b'2\t{"b": [1]}\n3\t\\N\n'
+
+
+def test_remembered_timestamps_encode_as_str_does_with_nulls_between():
+    pool = [dt.datetime(2026, 1, 1, 12, 0, 0, 5), dt.datetime(2025, 6, 30, 23, 59, 59), dt.date(2024, 2, 29)]
+    encoder = _encoder(Integer(), DateTime(), DateTime())
+    for chunk in range(3):
+        rows = [(i, pool[(i + chunk) % 3], None if i % 4 == 0 else pool[i % 3]) for i in range(50)]
+        expected = "".join(f"{i}\t{a}\t{NULL if b is None else b}\n" for i, a, b in rows).encode()
+        assert encoder.encode(rows) == expected
+
+
+def test_a_column_of_distinct_timestamps_stops_remembering():
+    encoder = _encoder(DateTime())
+    start = dt.datetime(2026, 1, 1)
+    for chunk in range(3):
+        rows = [(start + dt.timedelta(seconds=chunk * 1000 + i),) for i in range(1000)]
+        assert encoder.encode(rows) == "".join(f"{r[0]}\n" for r in rows).encode()
+    assert encoder._remembered[0].convert is None  # its memory is let go, not grown per row
