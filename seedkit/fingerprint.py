@@ -212,9 +212,9 @@ def _python_table(conn: Connection, table: Table) -> TableFingerprint:
     return TableFingerprint(rows=count, hash=digest.hexdigest())
 
 
-def table_fingerprint(conn: Connection, name: str) -> TableFingerprint:
-    """One table's fingerprint, from the table as the database describes it (not the model)."""
-    return _table(conn, reflect_tables(conn, lambda table, _: table == name).tables[name])
+def table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
+    """One table's fingerprint; ``table`` as :func:`reflect_tables` describes it (not the model)."""
+    return _table(conn, table)
 
 
 def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = None) -> Fingerprint:
