@@ -268,7 +268,7 @@ class CompiledStep:
         for attr, parent_rows in links.items():
             link = info.links[attr]
             for local, remote in zip(link.local, link.remote, strict=True):
-                cols[local] = [getattr(p, remote) for p in parent_rows]
+                cols[local] = list(map(attrgetter(remote), parent_rows))
         if info.pk is not None and info.pk in self.write_attrs:
             cols[info.pk] = list(range(first_id, first_id + n))
         for attr, default in self.defaults.items():
