@@ -110,7 +110,8 @@ class Pools:
                 # Unweighted Faker is ~6x faster per value; the pool is sampled anyway.
                 fake = self._fakers[locale] = Faker(locale, use_weighting=False)
             fake.seed_instance(derive(self.step_seed, "pool", name))
-            pool = self._pools[name] = [fake.format(decl.provider, **kwargs) for _ in range(self.size)]
+            draw = fake.get_formatter(decl.provider)  # what format() looks up on every call (~15% of a draw)
+            pool = self._pools[name] = [draw(**kwargs) for _ in range(self.size)]
         return pool
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import cli, fingerprint_of
-from tests.library_project import write_project
+from tests.library_project import cli_options, write_project
 
 HEADER = """
 from seedkit import Recipe, between
@@ -94,3 +94,24 @@ def test_nothing_is_written_by_an_invalid_recipe(tmp_path, sqlite_url):
     result = cli("run", "negative", "--recipes", seeds, "--alembic-config", alembic, "--database-url", sqlite_url)
     assert result.exit_code == 2
     assert fingerprint_of(sqlite_url) == before
+
+
+UNKNOWN_FAKER = """
+import factory
+from seedkit import Recipe
+from .library_factories import AuthorFactory
+
+recipe = Recipe("a Faker provider that does not exist")
+authors = recipe.add(AuthorFactory, 3, pen_name=factory.Faker("no_such_provider"))
+"""
+
+
+def test_an_unknown_faker_provider_is_named_and_nothing_is_written(tmp_path, sqlite_url):
+    opts = cli_options(write_project(tmp_path, {"unknown_faker": UNKNOWN_FAKER}))
+    assert cli("migrate", "--database-url", sqlite_url, "--alembic-config", opts[-1]).exit_code == 0
+    result = cli("run", "unknown_faker", "--database-url", sqlite_url, *opts)
+    assert result.exit_code == 1
+    assert "Unknown formatter 'no_such_provider'" in result.stderr and "step 'authors'" in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.splitlines()) <= 3
+    assert fingerprint_of(sqlite_url)["tables"]["authors"]["rows"] == 0
