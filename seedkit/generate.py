@@ -99,6 +99,15 @@ class Pools:
         self.size = max(1, min(POOL_SIZE, rows))
         self._pools: dict[str, list] = {}
         self._fakers: dict[str | None, Faker] = {}
+        self.declared: dict[str, factory.Faker] = {}  # what the compiled step will ask for
+
+    def adopt(self, drawn: dict[str, list]) -> None:
+        """Take pools drawn elsewhere from the same step seed and size (see :mod:`seedkit.pools_ahead`)."""
+        self._pools.update(drawn)
+
+    def draw_declared(self) -> dict[str, list]:
+        """Draw every pool the compiled step declared, now; all of them by name."""
+        return {name: self.get(name, decl) for name, decl in self.declared.items()}
 
     def get(self, name: str, decl: factory.Faker) -> list:
         pool = self._pools.get(name)
@@ -136,6 +145,7 @@ class Compiler:
             if any(_is_declaration(v) for v in decl._defaults.values()):
                 raise Unsupported(f"{name}: Faker arguments that are declarations")
             pools = self.pools
+            pools.declared[name] = decl
             return lambda chunk, n, seq: chunk.rng.choices(pools.get(name, decl), k=n)
         if isinstance(decl, fd.LazyAttributeSequence):
             return None

@@ -40,7 +40,7 @@ class StepWork:
 _work: StepWork | None = None
 
 
-def _worker_signals() -> None:
+def worker_signals() -> None:
     """Workers leave Ctrl-C and SIGTERM to the parent, which rolls back and ends the pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -62,7 +62,7 @@ def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[
     global _work
     _work = work
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=worker_signals) as pool:
             queue = iter(tasks)
             pending = deque((task, pool.apply_async(_in_worker, (task,))) for task in islice(queue, 2 * workers))
             while pending:

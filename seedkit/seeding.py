@@ -26,6 +26,7 @@ from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
 from seedkit.fingerprint import TableFingerprint, reflect_tables, table_fingerprint
 from seedkit.generate import (
     CHUNK,
+    POOL_SIZE,
     Chunk,
     CompiledStep,
     Pools,
@@ -34,6 +35,7 @@ from seedkit.generate import (
     effective_declarations,
 )
 from seedkit.parallel import StepWork, generate_chunks
+from seedkit.pools_ahead import PoolsAhead
 from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.rows import Chain, Expanded, KeyRange
@@ -191,6 +193,7 @@ class Seeder:
         self.result = SeedResult()
         self.described = MetaData()  # the run's tables as the database describes them (hash_tables)
         self._orm: OrmWriter | None = None
+        self.ahead = PoolsAhead([])  # replaced per run in _seed_all
 
     def seed_all(self) -> SeedResult:
         with collecting_rarely(), switching_often():
@@ -200,6 +203,20 @@ class Seeder:
         steps = self.recipe.validate()
         needed = kept_attributes(self.recipe, steps)
         last_step = {step.info.name: step for step in steps}
+        # Forked before the writer's thread starts; drawn pools arrive while earlier steps run.
+        self.ahead = PoolsAhead(
+            [
+                (step, self._step_seed(step), rows)
+                for step in steps[1:]
+                if step.per is None and (rows := scaled_size(step.size, self.scale)) >= POOL_SIZE
+            ]
+        )
+        try:
+            return self._seed_steps(steps, needed, last_step)
+        finally:
+            self.ahead.close()
+
+    def _seed_steps(self, steps: list[Step], needed: dict[Step, Keep], last_step: dict[str, Step]) -> SeedResult:
         self._prefetch([step.info for step in last_step.values()])
         for step in steps:
             try:
@@ -271,7 +288,7 @@ class Seeder:
 
     def _seed_step(self, step: Step, *, keep: Keep) -> None:
         recipe = self.recipe
-        step_seed = derive(self.seed, recipe.name, step.name)
+        step_seed = self._step_seed(step)
         link_attr = None
         parents: Expanded | None = None
         if step.per is not None:
@@ -289,8 +306,10 @@ class Seeder:
                 raise recipe._fail(step, f"refs[{attr!r}] has no rows to pick from (its steps created none)")
 
         info = step.info
+        pools = Pools(step_seed, total)
+        pools.adopt(self.ahead.take(step))
         try:
-            compiled = compile_step(step, Pools(step_seed, total), link_attr, refs)
+            compiled = compile_step(step, pools, link_attr, refs)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
             # factory-boy looks parents up by key: put back the keys and indexes a fast writer
@@ -307,6 +326,9 @@ class Seeder:
         if keep is not NOT_KEPT:
             self.kept[step] = rows_kept
         self.written[info.name] = self.written.get(info.name, 0) + total
+
+    def _step_seed(self, step: Step) -> int:
+        return derive(self.seed, self.recipe.name, step.name)
 
     def _note_path(self, table: str, name: str) -> None:
         paths = self.result.paths.get(table)
