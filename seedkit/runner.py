@@ -20,7 +20,7 @@ from seedkit import history, migrations
 from seedkit.config import Settings
 from seedkit.database import acquire_run_lock, begin, connect, make_engine, parse_url
 from seedkit.errors import SeedFailed, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprint import Fingerprint, fingerprint, hashable_early, reflect_tables
+from seedkit.fingerprint import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
 from seedkit.loader import load_recipe
 from seedkit.randomness import parse_now, seeded_world
 from seedkit.recipe import Between, Recipe
@@ -249,7 +249,7 @@ def fingerprint_database(settings: Settings, *, wait: float = 0) -> Fingerprint:
 def status(settings: Settings, *, wait: float = 0) -> Status:
     """What the target holds: revision, rows per table, and the last recorded run."""
     with _transaction(settings, write=False, wait=wait, wait_lock=True, on_retry=None) as conn:
-        tables = [t for t in reflect_tables(conn).sorted_tables if t.name not in ("alembic_version", "seedkit_runs")]
+        tables = [t for t in reflect_tables(conn).sorted_tables if t.name not in IGNORED_TABLES]
         revision = None
         if inspect(conn).has_table("alembic_version"):
             revision = migrations.current_revision(conn)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TypeVar
@@ -201,22 +201,21 @@ class Seeder:
 
     def _seed_all(self) -> SeedResult:
         steps = self.recipe.validate()
+        # Forked before the writer's thread starts; drawn pools arrive while earlier steps run.
+        with closing(PoolsAhead(self._drawn_ahead(steps))) as self.ahead:
+            return self._seed_steps(steps)
+
+    def _drawn_ahead(self, steps: list[Step]) -> list[tuple[Step, int, int]]:
+        """The steps whose pools the helper draws: (step, step seed, rows)."""
+        return [
+            (step, self._step_seed(step), rows)
+            for step in steps[1:]
+            if step.per is None and (rows := scaled_size(step.size, self.scale)) >= POOL_SIZE
+        ]
+
+    def _seed_steps(self, steps: list[Step]) -> SeedResult:
         needed = kept_attributes(self.recipe, steps)
         last_step = {step.info.name: step for step in steps}
-        # Forked before the writer's thread starts; drawn pools arrive while earlier steps run.
-        self.ahead = PoolsAhead(
-            [
-                (step, self._step_seed(step), rows)
-                for step in steps[1:]
-                if step.per is None and (rows := scaled_size(step.size, self.scale)) >= POOL_SIZE
-            ]
-        )
-        try:
-            return self._seed_steps(steps, needed, last_step)
-        finally:
-            self.ahead.close()
-
-    def _seed_steps(self, steps: list[Step], needed: dict[Step, Keep], last_step: dict[str, Step]) -> SeedResult:
         self._prefetch([step.info for step in last_step.values()])
         for step in steps:
             try:

@@ -30,6 +30,13 @@ def _escape(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
+def _each(convert: Callable[[object], str], values: Sequence, null: str | None = None) -> list:
+    """``convert`` of every value, a NULL (None) given as ``null``; one C-level map when none is."""
+    if None in values:
+        return [null if v is None else convert(v) for v in values]
+    return list(map(convert, values))
+
+
 def _needs_escape(values: Sequence[str]) -> bool:
     """One C-level scan of the whole column; most generated text has nothing to escape."""
     joined = "".join(values)
@@ -57,9 +64,7 @@ class _Remembered:
         if convert is None:
             return values
         missed = convert.cache_info().misses
-        converted = (
-            [None if v is None else convert(v) for v in values] if None in values else list(map(convert, values))
-        )
+        converted = _each(convert, values)
         if convert.cache_info().misses - missed > len(values) // 2:
             self.convert = None
         return converted
@@ -107,17 +112,17 @@ class TextEncoder:
         return cls(converters, remembered)
 
     def encode(self, rows: Sequence[tuple]) -> bytes:
+        columns = None
         if self._remembered and rows:
             columns = list(zip(*rows, strict=True))
             for i, remember in self._remembered.items():
                 columns[i] = remember(columns[i])
-            rows = list(zip(*columns, strict=True))
         if self._row_format is not None:
-            payload = self._plain(rows, self._row_format)
+            payload = self._plain(rows if columns is None else list(zip(*columns, strict=True)), self._row_format)
             if payload is not None:
                 return payload
             self._row_format = None  # this stream has NULLs or text to escape: stop trying
-        return self._column_wise(rows)
+        return self._column_wise(list(zip(*rows, strict=True)) if columns is None else columns)
 
     def _plain(self, rows: Sequence[tuple], row_format: str) -> bytes | None:
         """Every value through ``%s``; None if any value was NULL or held a character to escape."""
@@ -133,21 +138,14 @@ class TextEncoder:
             return None
         return text.encode()
 
-    def _column_wise(self, rows: Sequence[tuple]) -> bytes:
+    def _column_wise(self, columns: Sequence[Sequence]) -> bytes:
         converted = []
-        for convert, values in zip(self.converters, zip(*rows, strict=True), strict=True):
-            has_null = None in values
+        for convert, values in zip(self.converters, columns, strict=True):
             if convert == JSON:
-                values = (
-                    [None if v is None else json.dumps(v) for v in values]
-                    if has_null
-                    else list(map(json.dumps, values))
-                )
+                values = _each(json.dumps, values)
                 convert = TEXT
             if convert == TEXT:
-                present = [v for v in values if v is not None] if has_null else values
+                present = [v for v in values if v is not None] if None in values else values
                 convert = _escape if _needs_escape(present) else str
-            converted.append(
-                [NULL if v is None else convert(v) for v in values] if has_null else list(map(convert, values))
-            )
+            converted.append(_each(convert, values, NULL))
         return ("\n".join(map("\t".join, zip(*converted, strict=True))) + "\n").encode()
