@@ -47,7 +47,7 @@ import factory  # noqa: E402
 import factory.random  # noqa: E402
 
 import seedkit  # noqa: E402
-from seedkit.database import make_engine, parse_url  # noqa: E402
+from seedkit.database import backend_of, parse_url  # noqa: E402
 from seedkit.loader import load_recipe  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
 from seedkit.schema import TableInfo  # noqa: E402
@@ -137,6 +137,11 @@ class ServerCpu:
                     self._last[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
+def _engine(raw_url: str):
+    url = parse_url(raw_url)
+    return backend_of(url).make_engine(url, wait_lock=True)
+
+
 def _demo_models():
     recipe = load_recipe(ROOT / "recipes", "demo")
     return recipe, sys.modules[recipe.steps[0].factory.__module__]
@@ -213,7 +218,7 @@ def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
     with tempfile.TemporaryDirectory() as folder:
         settings = seedkit.load_settings(database_url=f"sqlite:///{folder}/empty.db")
         seedkit.migrate(settings)
-        engine = make_engine(parse_url(settings.database_url))
+        engine = _engine(settings.database_url)
         with engine.connect() as conn, conn.begin():
             writer = CapturingWriter(conn)
             began = time.perf_counter()
@@ -239,7 +244,7 @@ def copy_floor(url: str, captured: CapturingWriter) -> dict:
         columns = ", ".join(info.column_name(a) for a in attrs)
         payloads.append((info.name, f"COPY {info.name} ({columns}) FROM STDIN", encoder.encode(rows)))
     tables = sorted({name for name, _, _ in payloads})
-    engine = make_engine(parse_url(url))
+    engine = _engine(url)
     with engine.connect() as conn:
         began = time.perf_counter()
         with conn.begin():

@@ -20,7 +20,7 @@ from seedkit.errors import (
 )
 from seedkit.loader import list_recipes
 from seedkit.recipe import Recipe, Step, between
-from seedkit.runner import check_target, migrate, plan, reset, run, status
+from seedkit.runner import check_target, migrate, plan, reset, resolve_target, run, status
 from seedkit.runner import fingerprint_database as fingerprint
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "migrate",
     "plan",
     "reset",
+    "resolve_target",
     "run",
     "status",
 ]

@@ -22,14 +22,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 import seedkit
 from seedkit.config import URL_ENV_VARS, Settings, load_settings
 from seedkit.errors import SeedkitError, TargetRefused
 from seedkit.report import RunReport
-from seedkit.safety import mask_text, mask_url
+from seedkit.safety import mask_text, passwords_in
 from seedkit.writers import WRITERS
 
 app = typer.Typer(
@@ -110,21 +108,13 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def _passwords(database_url: str | None) -> tuple[str, ...]:
     """Passwords of every URL this command may see, to scrub from any text we print."""
-    found = []
-    for raw in (database_url, *(os.environ.get(v) for v in URL_ENV_VARS)):
-        try:
-            password = make_url(raw).password if raw else None
-        except ArgumentError:
-            continue
-        if password:
-            found.append(str(password))
-    return tuple(found)
+    urls = (database_url, *(os.environ.get(v) for v in URL_ENV_VARS))
+    return tuple(password for raw in urls for password in passwords_in(raw))
 
 
 def _confirm(settings: Settings, action: str, yes: bool) -> None:
     """Ask before a destructive write; a protected target is refused before anyone is asked."""
-    seedkit.check_target(settings)
-    target = mask_url(settings.database_url)
+    target = seedkit.check_target(settings).display
     if yes:
         return
     if not sys.stdin.isatty():
@@ -288,7 +278,9 @@ def migrate(
     with _errors(debug, database_url):
         settings = _settings(database_url, None, alembic_config)
         reached = seedkit.migrate(settings, revision, wait=wait)
-    out.print(f"{mask_url(settings.database_url)} is at revision {reached or 'base'}", markup=False, highlight=False)
+    out.print(
+        f"{seedkit.resolve_target(settings).display} is at revision {reached or 'base'}", markup=False, highlight=False
+    )
 
 
 @app.command("list")

@@ -1,27 +1,24 @@
-"""Opening the target database: URL parsing, engines per backend, and the run lock.
+"""Opening the target database: URL parsing, the backend behind it, and connecting with retries.
 
-SQLite is opened so that seedkit controls its transactions (``BEGIN IMMEDIATE`` takes the write
-lock up front, DDL stays inside the transaction, foreign keys are enforced). PostgreSQL uses
-psycopg 3 whatever spelling the URL has, and a transaction-level advisory lock serialises runs.
+What differs between databases (engines, the run lock, where a URL really connects) lives in
+:mod:`seedkit.backends`; this module only turns a URL into a backend and a connection.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from seedkit.errors import LockBusy, TargetUnavailable, UsageError
+from seedkit.backends import Backend, backend_for
+from seedkit.errors import TargetUnavailable, UsageError
 from seedkit.safety import mask_text, mask_url
 
 SUPPORTED = ("sqlite", "postgresql")
-# Any constant works; it only has to be the same for every seedkit process.
-_ADVISORY_LOCK_KEY = 0x5EED_C17
+_EXAMPLE = "expected e.g. sqlite:///path/to.db or postgresql://user@host:5432/dbname"
 
 
 def parse_url(raw: str) -> URL:
@@ -29,10 +26,11 @@ def parse_url(raw: str) -> URL:
     try:
         url = make_url(raw)
     except ArgumentError:
-        raise UsageError(
-            f"Malformed database URL {mask_text(raw)!r}: expected e.g. "
-            "sqlite:///path/to.db or postgresql://user@host:5432/dbname"
-        ) from None
+        raise UsageError(f"Malformed database URL {mask_text(raw)!r}: {_EXAMPLE}") from None
+    except ValueError as exc:  # a port that is not a number
+        raise UsageError(f"Malformed database URL {mask_text(raw)!r} ({exc}): {_EXAMPLE}") from None
+    if url.port is not None and not 0 < url.port < 65536:
+        raise UsageError(f"Malformed database URL {mask_url(url)}: port {url.port} is out of range.")
     backend = url.get_backend_name()
     if backend in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
@@ -44,35 +42,8 @@ def parse_url(raw: str) -> URL:
     return url
 
 
-def _check_sqlite_path(url: URL) -> None:
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    folder = Path(database).resolve().parent
-    if not folder.is_dir():
-        raise TargetUnavailable(f"Cannot open SQLite database {database}: folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK) or (Path(database).exists() and not os.access(database, os.W_OK)):
-        raise TargetUnavailable(f"Cannot write SQLite database {database}: permission denied.")
-
-
-def make_engine(url: URL, *, wait_lock: bool = True) -> Engine:
-    """An engine for ``url`` whose transactions seedkit fully controls."""
-    if url.get_backend_name() == "sqlite":
-        _check_sqlite_path(url)
-        # A long busy timeout is how a second run waits for the first; zero makes it fail fast.
-        engine = create_engine(url, connect_args={"timeout": 600 if wait_lock else 0})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None
-            dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    return create_engine(url, connect_args={"connect_timeout": 10})
+def backend_of(url: URL) -> Backend:
+    return backend_for(url.get_backend_name())
 
 
 def connect(
@@ -112,36 +83,3 @@ def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
     return mask_text(lines[0] if lines else type(original).__name__)
-
-
-def acquire_run_lock(conn: Connection, *, wait: bool) -> None:
-    """Serialise seedkit runs on one database for the current transaction.
-
-    PostgreSQL: a transaction-level advisory lock, released by commit or rollback, so a crash
-    can never leave it held. SQLite: ``BEGIN IMMEDIATE`` has already taken the write lock.
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    if wait:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-        return
-    got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY}).scalar()
-    if not got:
-        raise LockBusy(
-            f"Another seedkit run holds the lock on {mask_url(conn.engine.url)}; "
-            "try again when it has finished, or drop --no-wait-lock to wait for it."
-        )
-
-
-def begin(conn: Connection, *, wait_lock: bool):
-    """Begin the run's transaction, turning SQLite's 'database is locked' into :class:`LockBusy`."""
-    try:
-        return conn.begin()
-    except OperationalError as exc:
-        if "locked" in str(exc.orig):
-            raise LockBusy(
-                f"Another process holds the write lock on {mask_url(conn.engine.url)}"
-                + ("" if wait_lock else "; drop --no-wait-lock to wait for it")
-                + "."
-            ) from None
-        raise

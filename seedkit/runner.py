@@ -17,15 +17,16 @@ from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from seedkit import history, migrations
+from seedkit.backends import Target
 from seedkit.config import Settings
-from seedkit.database import acquire_run_lock, begin, connect, make_engine, parse_url
+from seedkit.database import backend_of, connect, parse_url
 from seedkit.errors import SeedFailed, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprint import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
 from seedkit.loader import load_recipe
 from seedkit.randomness import parse_now, seeded_world
 from seedkit.recipe import Between, Recipe
 from seedkit.report import Plan, PlannedStep, RunRecord, RunReport, Status
-from seedkit.safety import check_writable, mask_url
+from seedkit.safety import check_writable
 from seedkit.seeding import Progress, Seeder, scaled_size
 from seedkit.writers import make_writer
 
@@ -46,24 +47,42 @@ def _check_scale(scale: float) -> None:
         raise UsageError(f"--scale must be greater than 0, got {scale}")
 
 
-def check_target(settings: Settings) -> None:
+def resolve_target(settings: Settings) -> Target:
+    """Where the settings' URL really connects (query parameters and PG* environment included)."""
+    url = parse_url(settings.database_url)
+    return backend_of(url).resolve(url)
+
+
+def check_target(settings: Settings) -> Target:
     """Raise :class:`TargetRefused` if the settings' target may not be written at all."""
-    check_writable(parse_url(settings.database_url), settings.protected)
+    target = resolve_target(settings)
+    check_writable(target, settings.protected)
+    return target
 
 
 @contextmanager
 def _transaction(
     settings: Settings, *, write: bool, wait: float, wait_lock: bool, on_retry: Retry | None
 ) -> Iterator[Connection]:
-    """One connection, one transaction, the run lock held; committed only if the body returns."""
+    """One connection, one transaction, the run lock held; committed only if the body returns.
+
+    A write is checked against the protected targets twice: as resolved before connecting, and
+    as the live connection reports itself, before anything is begun (a service file or a
+    resolver can still send a URL somewhere its text does not say).
+    """
+    url = parse_url(settings.database_url)
+    backend = backend_of(url)
+    target = backend.resolve(url)
     if write:
-        check_target(settings)
-    engine = make_engine(parse_url(settings.database_url), wait_lock=wait_lock)
+        check_writable(target, settings.protected)
+    engine = backend.make_engine(url, wait_lock=wait_lock)
     try:
         with connect(engine, wait=wait, on_retry=on_retry) as conn:
-            with begin(conn, wait_lock=wait_lock):
+            if write:
+                check_writable(backend.connected(conn), settings.protected)
+            with backend.begin(conn, wait_lock=wait_lock):
                 if write:
-                    acquire_run_lock(conn, wait=wait_lock)
+                    backend.acquire_run_lock(conn, wait=wait_lock)
                 yield conn
     finally:
         engine.dispose()
@@ -114,7 +133,8 @@ def run(
     clock = parse_now(now)
     loaded = _recipe(settings, recipe)
     url = parse_url(settings.database_url)
-    report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=mask_url(url), now=clock.isoformat())
+    target = resolve_target(settings)
+    report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
     started = datetime.now(UTC)
     began = time.perf_counter()
     config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
@@ -254,7 +274,7 @@ def status(settings: Settings, *, wait: float = 0) -> Status:
         if inspect(conn).has_table("alembic_version"):
             revision = migrations.current_revision(conn)
         return Status(
-            target=mask_url(conn.engine.url),
+            target=backend_of(conn.engine.url).connected(conn).display,
             revision=revision,
             tables=_counts(conn, tables),
             last_run=history.last_run(conn),

@@ -1,0 +1,127 @@
+"""PostgreSQL through psycopg 3: libpq's own parameter resolution, and an advisory run lock.
+
+libpq decides where a connection goes from more than the URL's host and path: query parameters
+override them (``?dbname=``, ``?host=``, ``?hostaddr=``), a service file can supply them, and
+the ``PG*`` environment fills what is left. Protection has to be judged on that result, so
+:meth:`PostgreSQL.resolve` reproduces it from the exact arguments SQLAlchemy hands psycopg, and
+:meth:`PostgreSQL.connected` reads what the live connection really reached.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import URL
+
+from seedkit.backends import Backend, Target
+from seedkit.backends.hosts import canonical_host
+from seedkit.errors import LockBusy, UsageError
+from seedkit.safety import mask_url
+
+# Where libpq looks when neither the URL nor a service names a parameter.
+_ENVIRONMENT = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER"}
+# Any constant works; it only has to be the same for every seedkit process.
+_ADVISORY_LOCK_KEY = 0x5EED_C17
+
+
+def _service_files() -> list[Path]:
+    """The service files libpq reads, the user's before the system's."""
+    user = os.environ.get("PGSERVICEFILE") or str(Path.home() / ".pg_service.conf")
+    system = Path(os.environ.get("PGSYSCONFDIR", "/etc/postgresql-common")) / "pg_service.conf"
+    return [Path(user), system]
+
+
+def _service(name: str) -> dict[str, str]:
+    """A service's parameters, or a usage error if seedkit cannot see where it points."""
+    for path in _service_files():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise UsageError(f"Cannot read the PostgreSQL service file {path}: {exc}") from None
+        if parser.has_section(name):
+            return dict(parser.items(name))
+    raise UsageError(
+        f"The PostgreSQL service {name!r} is not defined in {' or '.join(map(str, _service_files()))}, so seedkit "
+        "cannot tell which database it names; put host and database in the URL instead."
+    )
+
+
+def connect_parameters(url: URL) -> dict[str, str]:
+    """The parameters libpq will use for ``url``: URL, query, service file and PG* environment."""
+    repeated = sorted(key for key, value in url.query.items() if not isinstance(value, str))
+    if repeated:
+        raise UsageError(f"{mask_url(url)} gives {', '.join(repeated)} more than once; give each parameter once.")
+    args, kwargs = url.get_dialect()().create_connect_args(url)
+    try:
+        given = {k: str(v) for k, v in conninfo_to_dict(make_conninfo(*args, **kwargs)).items() if v is not None}
+    except psycopg.ProgrammingError as exc:
+        raise UsageError(f"Malformed PostgreSQL URL {mask_url(url)}: {exc}") from None
+    service_name = given.get("service") or os.environ.get("PGSERVICE")
+    service = _service(service_name) if service_name else {}
+    resolved = dict(given)
+    for key, variable in _ENVIRONMENT.items():
+        value = given.get(key) or service.get(key) or os.environ.get(variable)
+        if value:
+            resolved[key] = value
+    return resolved
+
+
+def _display(params: dict[str, str], masked_password: bool) -> str:
+    user = params.get("user", "")
+    password = ":***" if masked_password else ""
+    at = f"{user}{password}@" if user or password else ""
+    host = params.get("host") or params.get("hostaddr") or ""
+    port = f":{params['port']}" if params.get("port") and host else ""
+    return f"postgresql://{at}{host}{port}/{params.get('dbname', '')}"
+
+
+def _hosts(*values: str | None) -> tuple[str, ...]:
+    found = (canonical_host(h) for value in values if value for h in value.split(","))
+    return tuple(dict.fromkeys(h for h in found if h))
+
+
+class PostgreSQL(Backend):
+    name = "postgresql"
+
+    def resolve(self, url: URL) -> Target:
+        params = connect_parameters(url)
+        if not params.get("dbname"):
+            raise UsageError(
+                f"{mask_url(url)} names no database, and neither PGDATABASE nor a service does; "
+                "add one to the URL (postgresql://user@host:5432/dbname)."
+            )
+        has_password = bool(url.password) or "password" in url.query
+        return Target(
+            hosts=_hosts(params.get("host"), params.get("hostaddr")),
+            database=params["dbname"],
+            display=_display(params, has_password),
+        )
+
+    def connected(self, conn: Connection) -> Target:
+        info = conn.connection.driver_connection.info
+        params = {"user": info.user, "host": info.host, "port": str(info.port), "dbname": info.dbname}
+        has_password = bool(conn.engine.url.password) or "password" in conn.engine.url.query
+        return Target(
+            hosts=_hosts(info.host, info.hostaddr), database=info.dbname, display=_display(params, has_password)
+        )
+
+    def make_engine(self, url: URL, *, wait_lock: bool) -> Engine:
+        return create_engine(url, connect_args={"connect_timeout": 10})
+
+    def acquire_run_lock(self, conn: Connection, *, wait: bool) -> None:
+        """A transaction-level advisory lock, released by commit or rollback: a crash cannot leave it held."""
+        if wait:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+            return
+        got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY}).scalar()
+        if not got:
+            raise LockBusy(
+                f"Another seedkit run holds the lock on {self.connected(conn).display}; "
+                "try again when it has finished, or drop --no-wait-lock to wait for it."
+            )
