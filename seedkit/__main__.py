@@ -1,5 +1,5 @@
 """``python -m seedkit`` runs the CLI, so a fresh interpreter can be pointed at it directly."""
 
-from seedkit.cli import main
+from seedkit.entry import main
 
 main()

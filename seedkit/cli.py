@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -77,7 +76,6 @@ def _settings(database_url: str | None, recipes: Path | None, alembic_config: Pa
 def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
     """Turn failures into one masked message and the documented exit code."""
     secrets = _passwords(database_url)
-    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
     except SeedkitError as exc:
@@ -85,7 +83,7 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
             err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
         err.print(f"[bold red]Error:[/] {escape(mask_text(str(exc), secrets))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see seedkit.entry)
         err.print("[bold red]Interrupted:[/] nothing was written (the transaction was rolled back).")
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort):
@@ -97,13 +95,6 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
         err.print(f"[bold red]Failed:[/] {escape(message)}", highlight=False)
         err.print("Nothing was written (the transaction was rolled back). Use --debug for the traceback.")
         raise typer.Exit(1) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    """``docker stop`` sends SIGTERM: roll back like Ctrl-C instead of dying mid-transaction."""
-    raise KeyboardInterrupt
 
 
 def _passwords(database_url: str | None) -> tuple[str, ...]:
@@ -125,9 +116,32 @@ def _confirm(settings: Settings, action: str, yes: bool) -> None:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    if not enabled or not err.is_terminal:
+    """Bars on a terminal; elsewhere (logs, pipes) a plain line per tenth of a step that takes
+    more than one chunk: a long run in ``docker compose logs`` shows that it is alive."""
+    if not enabled:
         yield None
-        return
+    elif err.is_terminal:
+        with _bars() as update:
+            yield update
+    else:
+        yield _plain_progress()
+
+
+def _plain_progress() -> Callable[[str, int, int], None]:
+    tenths: dict[str, int] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if tenth == 10 or tenth == tenths.get(step):
+            return
+        tenths[step] = tenth
+        err.print(f"seeding {step}: {done:,} of {total:,} rows", markup=False, highlight=False)
+
+    return update
+
+
+@contextmanager
+def _bars() -> Iterator[Callable[[str, int, int], None]]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"))
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
@@ -377,7 +391,3 @@ def status(
             out.print("The data is unchanged since that run.")
         else:
             out.print(f"[yellow]The data has changed since that run[/] (fingerprint now {result.fingerprint}).")
-
-
-def main() -> None:
-    app()

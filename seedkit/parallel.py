@@ -9,20 +9,19 @@ writes stay sequential), with a bounded number of chunks in flight to keep memor
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
-from collections import deque
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
+from multiprocessing.connection import Connection
 
 from seedkit.generate import CHUNK, Chunk, CompiledStep
+from seedkit.processes import Child
 from seedkit.rows import Expanded
 
 
 @dataclass(frozen=True)
 class StepWork:
-    """Everything a chunk needs; shared with forked workers through a module global."""
+    """Everything a chunk needs; forked workers see it as the parent had it, unpickled."""
 
     compiled: CompiledStep
     step_seed: int
@@ -37,18 +36,17 @@ class StepWork:
         )
 
 
-_work: StepWork | None = None
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
 
 
-def worker_signals() -> None:
-    """Workers leave Ctrl-C and SIGTERM to the parent, which rolls back and ends the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _in_worker(task: tuple[int, int, int]) -> list[tuple]:
-    assert _work is not None
-    return _work.chunk(*task)
+def _picklable(error: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
 
 
 def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[int, list[tuple]]]:
@@ -59,16 +57,28 @@ def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[
             yield start + n, work.chunk(number, start, n)
         return
 
-    global _work
-    _work = work
+    def serve(conn: Connection) -> None:
+        while (task := conn.recv()) is not None:
+            try:
+                rows = work.chunk(*task)
+            except Exception as exc:  # a user's factory failed: the parent reports it
+                conn.send(_Failed(_picklable(exc)))
+                continue
+            conn.send(rows)
+
+    children = [Child(serve) for _ in range(min(workers, len(tasks)))]
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=worker_signals) as pool:
-            queue = iter(tasks)
-            pending = deque((task, pool.apply_async(_in_worker, (task,))) for task in islice(queue, 2 * workers))
-            while pending:
-                (_, start, n), result = pending.popleft()
-                rows = result.get()
-                pending.extend((task, pool.apply_async(_in_worker, (task,))) for task in islice(queue, 1))
-                yield start + n, rows
+        # Two chunks in flight per worker: one being made, one waiting to be read.
+        for task in tasks[: 2 * len(children)]:
+            children[task[0] % len(children)].send(task)
+        for number, start, n in tasks:
+            child = children[number % len(children)]
+            rows = child.receive()
+            if isinstance(rows, _Failed):
+                raise rows.error
+            if number + 2 * len(children) < len(tasks):
+                child.send(tasks[number + 2 * len(children)])
+            yield start + n, rows
     finally:
-        _work = None
+        for child in children:
+            child.close()

@@ -14,19 +14,15 @@ quick to draw. The first step never does: it starts before any helper could fini
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from multiprocessing.pool import AsyncResult
+from multiprocessing.connection import Connection
 
 from seedkit.generate import Pools, Unsupported, compile_step
-from seedkit.parallel import worker_signals
+from seedkit.processes import Child
 from seedkit.recipe import Step
 
-_steps: list[tuple[Step, int, int]] = []  # (step, step seed, rows): read by the forked helper
 
-
-def _draw(index: int) -> dict[str, list]:
-    step, step_seed, rows = _steps[index]
+def _draw(step: Step, step_seed: int, rows: int) -> dict[str, list]:
     pools = Pools(step_seed, rows)
     try:
         # Compiling records the pools the step will ask for; refs' rows are not looked at.
@@ -40,26 +36,40 @@ class PoolsAhead:
     """One helper process drawing the given steps' pools, in step order."""
 
     def __init__(self, steps: list[tuple[Step, int, int]]) -> None:
-        self._results: dict[Step, AsyncResult] = {}
-        self._pool = None
+        self._order = [step for step, _, _ in steps]
+        self._drawn: dict[Step, dict[str, list]] = {}  # received, not taken yet
+        self._received = 0
+        self._child: Child | None = None
         if not steps or (os.cpu_count() or 1) < 2:
             return
-        global _steps
-        _steps = steps
-        try:
-            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=worker_signals)
-        finally:
-            _steps = []
-        self._results = {step: self._pool.apply_async(_draw, (i,)) for i, (step, _, _) in enumerate(steps)}
 
-    def take(self, step: Step) -> dict[str, list]:
-        """The step's pools if the helper has drawn them already, else nothing (draw them yourself)."""
-        result = self._results.pop(step, None)
-        if result is None or not result.ready() or not result.successful():
-            return {}
-        return result.get()
+        def serve(conn: Connection) -> None:
+            for index, (step, step_seed, rows) in enumerate(steps):
+                try:
+                    pools = _draw(step, step_seed, rows)
+                except Exception:  # the step draws its pools itself, and reports the error there
+                    pools = {}
+                conn.send((index, pools))
+
+        self._child = Child(serve)
+
+    def take(self, step: Step, *, wait: bool = False) -> dict[str, list]:
+        """The step's pools if the helper has drawn them already, else nothing (draw them yourself).
+
+        A run never waits (``wait=True`` is for tests that must not depend on timing).
+        """
+        while self._child is not None and step in self._order[self._received :]:
+            if not wait and not self._child.ready():
+                break
+            try:
+                index, pools = self._child.receive()
+            except EOFError:  # the helper failed: every step draws its own pools
+                break
+            self._drawn[self._order[index]] = pools
+            self._received += 1
+        return self._drawn.pop(step, {})
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
+        if self._child is not None:
+            self._child.close()
+            self._child = None

@@ -21,7 +21,7 @@ from seedkit.backends import Target
 from seedkit.config import Settings
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.errors import SeedFailed, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprint import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
+from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
 from seedkit.loader import load_recipe
 from seedkit.randomness import parse_now, seeded_world
 from seedkit.recipe import Between, Recipe

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from seedkit.collector import collecting_rarely
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
-from seedkit.fingerprint import TableFingerprint, reflect_tables, table_fingerprint
+from seedkit.fingerprints import TableFingerprint, reflect_tables, table_fingerprint
 from seedkit.generate import (
     CHUNK,
     POOL_SIZE,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -149,3 +152,79 @@ def schema_of(url: str) -> dict:
 
 def fingerprint_of(url: str) -> dict:
     return cli_json("fingerprint", "--database-url", url)
+
+
+class Running:
+    """A ``seedkit`` process in its own process group whose stderr is read as it comes.
+
+    Tests wait for a line the process prints (``wait_for``), never for a fixed time: under load
+    a timer fires during imports or after the seed has finished.
+    """
+
+    def __init__(self, *args: str, cwd: Path = ROOT) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("SEEDKIT_DATABASE_URL", "DATABASE_URL")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "seedkit", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.stderr_lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, fragment: str, timeout: float = 120) -> str:
+        """Block until a stderr line contains ``fragment``; fail if the process ends first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            if line is None:
+                pytest.fail(f"seedkit ended before printing {fragment!r}: {''.join(self.stderr_lines)}")
+            if fragment in line:
+                return line
+
+    def children(self) -> list[int]:
+        """Pids of this process's direct children, from /proc."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    def finish(self, timeout: float = 60) -> tuple[int, str]:
+        """Wait for the process to end; its exit code and everything it wrote to stderr."""
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return self.proc.returncode, "".join(self.stderr_lines)
+
+
+def gone(pid: int, timeout: float = 30) -> bool:
+    """Whether process ``pid`` has ended (or is a zombie) within ``timeout``: polled, since an
+    unrelated process's end sends this one no signal."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
-from tests.conftest import ROOT, cli, fingerprint_of, schema_of
+from tests.conftest import Running, cli, fingerprint_of, schema_of
 from tests.library_project import cli_options, write_project
 
 FAILS_HALFWAY = """
@@ -128,30 +124,14 @@ def test_debug_shows_the_traceback(tmp_path, sqlite_url):
     assert result.exit_code == 1 and "Traceback" in result.stderr
 
 
-def _interrupted_run(db_url: str, *args: str) -> str:
-    """Start a long ``seedkit run`` in its own process, Ctrl-C it mid-seed, return its stderr."""
-    env = {k: v for k, v in os.environ.items() if k not in ("SEEDKIT_DATABASE_URL", "DATABASE_URL")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seedkit", "run", "demo", "--scale", "3000", *args, "--database-url", db_url],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(4)
-    assert proc.poll() is None, "the seed finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert "Interrupted" in stderr
-    return stderr
-
-
 def test_sigint_mid_seed_leaves_the_database_unchanged(db_url):
     assert cli("run", "tiny", "--seed", "1", "--database-url", db_url).exit_code == 0
     before = fingerprint_of(db_url)
-    _interrupted_run(db_url, "--append")
+    run = Running("run", "demo", "--scale", "3000", "--append", "--database-url", db_url)
+    run.wait_for("seeding")
+    run.proc.send_signal(signal.SIGINT)
+    code, stderr = run.finish()
+    assert code == 130 and "Interrupted" in stderr, stderr
     assert fingerprint_of(db_url) == before
 
 
@@ -159,6 +139,10 @@ def test_sigint_while_empty_tables_load_puts_every_key_and_index_back(db_url):
     # Into empty tables both fast writers drop indexes (COPY: keys and foreign keys too) first.
     assert cli("migrate", "--database-url", db_url).exit_code == 0
     before = schema_of(db_url)
-    _interrupted_run(db_url)
+    run = Running("run", "demo", "--scale", "3000", "--database-url", db_url)
+    run.wait_for("seeding")
+    run.proc.send_signal(signal.SIGINT)
+    code, stderr = run.finish()
+    assert code == 130 and "Interrupted" in stderr, stderr
     assert schema_of(db_url) == before
     assert all(t["rows"] == 0 for t in fingerprint_of(db_url)["tables"].values())

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import ROOT, fingerprint_of
+from tests.conftest import ROOT, Running, fingerprint_of
 
 
 def _start(*args: str) -> subprocess.Popen:
@@ -31,10 +31,9 @@ def test_simultaneous_runs_seed_once(db_url):
 
 
 def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
-    holder = _start("run", "demo", "--scale", "1500", "--seed", "1", "-q", "--database-url", db_url)
+    holder = Running("run", "demo", "--scale", "1500", "--seed", "1", "--database-url", db_url)
     try:
-        time.sleep(2.5)
-        assert holder.poll() is None, "the first run ended before the second could meet its lock"
+        holder.wait_for("seeding")  # it holds the lock from before its first row
         began = time.monotonic()
         second = subprocess.run(
             [sys.executable, "-m", "seedkit", "run", "tiny", "--no-wait-lock", "--append", "--database-url", db_url],
@@ -46,7 +45,8 @@ def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
         waited = time.monotonic() - began
         assert second.returncode == 1, second.stderr
         assert "lock" in second.stderr and "--no-wait-lock" in second.stderr
-        assert holder.poll() is None, f"the second run waited {waited:.1f}s for the first to finish"
+        assert holder.proc.poll() is None, f"the second run waited {waited:.1f}s for the first to finish"
     finally:
-        assert holder.wait(timeout=300) == 0, holder.stderr.read()
+        code, stderr = holder.finish(timeout=300)
+        assert code == 0, stderr
     assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 1500

@@ -94,7 +94,7 @@ def test_any_change_changes_the_hash(sqlite_url):
 
 
 def test_hashing_leaves_the_callers_work_mem_alone(pg_url):
-    from seedkit.fingerprint import SORT_MEMORY_KB, fingerprint
+    from seedkit.fingerprints import SORT_MEMORY_KB, fingerprint
 
     _load(pg_url)
     engine = create_engine(pg_url)
@@ -110,7 +110,7 @@ def test_hashing_leaves_the_callers_work_mem_alone(pg_url):
 
 
 def test_remembered_renderings_match_fresh_ones():
-    from seedkit.fingerprint import _PYTHON
+    from seedkit.fingerprints import _PYTHON
 
     numeric, as_json = _PYTHON["numeric"], _PYTHON["json"]
     assert [numeric(v) for v in (Decimal("2.50"), 2.5, Decimal("2.5"), 100, 100.0, -0.0)] == [

@@ -30,9 +30,7 @@ def taken(monkeypatch):
     take = pools_ahead.PoolsAhead.take
 
     def spy(self, step):
-        if step in self._results:
-            self._results[step].wait(30)
-        drawn = take(self, step)
+        drawn = take(self, step, wait=True)
         names[step.name] = sorted(drawn)
         return drawn
 
