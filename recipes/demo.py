@@ -7,8 +7,8 @@ from .factories import OrderFactory, OrderItemFactory, ProductFactory, ProjectFa
 recipe = Recipe("A small shop (users, products, orders, order items) and a task tracker (projects, tasks).")
 
 users = recipe.add(UserFactory, 50)
-admins = recipe.add(UserFactory, 5, traits=["admin"], name="admins")
-suspended = recipe.add(UserFactory, 3, traits=["suspended"], name="suspended_users")
+admins = recipe.add(UserFactory, 5, traits=["admin"], step_name="admins")
+suspended = recipe.add(UserFactory, 3, traits=["suspended"], step_name="suspended_users")
 products = recipe.add(ProductFactory, 20)
 orders = recipe.add(OrderFactory, per=users, count=between(0, 5))
 order_items = recipe.add(OrderItemFactory, per=orders, count=between(1, 4), refs={"product": products})

@@ -3,40 +3,48 @@
 No logic lives here that a Python caller would need; every command maps onto one function of
 :mod:`seedkit`. Errors seedkit understands become one screen on stderr and an exit code (1: the
 seed or migration failed and was rolled back; 2: bad usage, bad recipe, refused target).
+
+Only Typer and rich's console load with this module: ``seedkit --help``, ``--version`` and
+completion never import SQLAlchemy, Alembic, Faker, factory-boy or psycopg. Commands import
+what they use when they run.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 import seedkit
-from seedkit.config import URL_ENV_VARS, Settings, load_settings
+from seedkit.config import MAX_SEED, URL_ENV_VARS, WRITERS, Settings, load_settings
 from seedkit.errors import SeedkitError, TargetRefused
-from seedkit.report import RunReport
-from seedkit.safety import mask_text, passwords_in
-from seedkit.writers import WRITERS
+
+if TYPE_CHECKING:
+    from seedkit.backends import Waiting
+    from seedkit.report import Plan, RunReport
 
 app = typer.Typer(
     help="Fill sandbox, demo and staging databases with realistic, related, deterministic data.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+# Planned rows from which `run` and `reset` say how many, and from which they want --yes.
+ANNOUNCED_ROWS = 1_000_000
+CONFIRMED_ROWS = 100_000_000
 
 DatabaseUrl = Annotated[
     Optional[str],
@@ -51,8 +59,18 @@ AlembicConfig = Annotated[
     Optional[Path],
     typer.Option("--alembic-config", help="alembic.ini or migrations folder (default: ./alembic.ini, ./migrations)."),
 ]
-Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice; same seed, same data.")]
-Scale = Annotated[float, typer.Option("--scale", help="Multiply every batch size by this factor.")]
+Seed = Annotated[
+    int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed for every random choice; same seed, same data.")
+]
+
+
+def _positive(value: float) -> float:
+    if not (value > 0 and math.isfinite(value)):
+        raise typer.BadParameter(f"must be a finite number greater than 0, got {value}")
+    return value
+
+
+Scale = Annotated[float, typer.Option("--scale", callback=_positive, help="Multiply every batch size by this factor.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 Wait = Annotated[
@@ -61,28 +79,72 @@ Wait = Annotated[
 NoWaitLock = Annotated[
     bool, typer.Option("--no-wait-lock", help="Fail at once if another seedkit run holds the target.")
 ]
+LockTimeout = Annotated[
+    Optional[float],
+    typer.Option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        min=0,
+        help="Give up (exit 1) after waiting this long for a lock another client holds (default: wait).",
+    ),
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-Workers = Annotated[int, typer.Option("--workers", help="Generate rows in this many processes; same data.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="Generate rows in this many processes; same data.")]
 Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-01-01T12:00:00Z).")]
 WriterChoice = Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"seedkit {version('seedkit')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Fill sandbox, demo and staging databases with realistic, related, deterministic data."""
 
 
 def _settings(database_url: str | None, recipes: Path | None, alembic_config: Path | None) -> Settings:
     return load_settings(database_url=database_url, recipes_dir=recipes, alembic_config=alembic_config)
 
 
+def _waiting(no_wait_lock: bool, lock_timeout: float | None) -> Waiting:
+    from seedkit.backends import Waiting
+
+    if lock_timeout == 0:
+        no_wait_lock = True
+    return Waiting(wait=not no_wait_lock, timeout=lock_timeout, notify=_notice)
+
+
+def _notice(line: str) -> None:
+    err.print(line, markup=False, highlight=False)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code)
+
+
 @contextmanager
 def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
     """Turn failures into one masked message and the documented exit code."""
+    from seedkit.safety import mask_text
+
     secrets = _passwords(database_url)
     try:
         yield
     except SeedkitError as exc:
         if debug:
             err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
-        err.print(f"[bold red]Error:[/] {escape(mask_text(str(exc), secrets))}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
+        raise _fail(mask_text(str(exc), secrets), exc.exit_code) from None
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see seedkit.entry)
         err.print("[bold red]Interrupted:[/] nothing was written (the transaction was rolled back).")
         raise typer.Exit(130) from None
@@ -92,15 +154,30 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
         if debug:
             err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
         message = mask_text(f"{type(exc).__name__}: {exc}".strip().splitlines()[0], secrets)
-        err.print(f"[bold red]Failed:[/] {escape(message)}", highlight=False)
+        err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
         err.print("Nothing was written (the transaction was rolled back). Use --debug for the traceback.")
         raise typer.Exit(1) from None
 
 
 def _passwords(database_url: str | None) -> tuple[str, ...]:
     """Passwords of every URL this command may see, to scrub from any text we print."""
+    from seedkit.safety import passwords_in
+
     urls = (database_url, *(os.environ.get(v) for v in URL_ENV_VARS))
     return tuple(password for raw in urls for password in passwords_in(raw))
+
+
+@contextmanager
+def _quiet_logging(quiet: bool) -> Iterator[None]:
+    """``-q`` silences the INFO lines a project's ``env.py`` logging prints while migrating."""
+    if not quiet:
+        yield
+        return
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _confirm(settings: Settings, action: str, yes: bool) -> None:
@@ -114,14 +191,32 @@ def _confirm(settings: Settings, action: str, yes: bool) -> None:
         raise TargetRefused("Cancelled; nothing was changed.")
 
 
+def _check_size(plan: Plan, yes: bool, quiet: bool) -> None:
+    """Say how many rows a large run plans, and ask (or want --yes) for a very large one."""
+    rows = plan.expected_rows
+    if not rows >= ANNOUNCED_ROWS:  # also a plan whose counts are callables (NaN)
+        return
+    if not quiet:
+        err.print(f"planning about {rows:,.0f} rows (recipe {plan.recipe} at scale {plan.scale:g})", highlight=False)
+    if rows < CONFIRMED_ROWS or yes:
+        return
+    if quiet or not sys.stdin.isatty():
+        raise TargetRefused(
+            f"Refusing to seed about {rows:,.0f} rows without confirmation (more than {CONFIRMED_ROWS:,} "
+            "planned): pass --yes."
+        )
+    if not typer.confirm(f"Seed about {rows:,.0f} rows? That can take hours.", default=False, err=True):
+        raise TargetRefused("Cancelled; nothing was changed.")
+
+
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+def _progress(enabled: bool, plan: Plan) -> Iterator[Callable[[str, int, int], None] | None]:
     """Bars on a terminal; elsewhere (logs, pipes) a plain line per tenth of a step that takes
     more than one chunk: a long run in ``docker compose logs`` shows that it is alive."""
     if not enabled:
         yield None
     elif err.is_terminal:
-        with _bars() as update:
+        with _bars(plan) as update:
             yield update
     else:
         yield _plain_progress()
@@ -141,10 +236,28 @@ def _plain_progress() -> Callable[[str, int, int], None]:
 
 
 @contextmanager
-def _bars() -> Iterator[Callable[[str, int, int], None]]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"))
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+def _bars(plan: Plan) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar per step and, for the run as a whole, one with the time left.
+
+    The whole run's total starts as the plan's estimate and becomes exact step by step, as each
+    step learns its size (a per-parent step's once its parents' counts are drawn).
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    expected = {step.name: step.expected for step in plan.steps}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        whole = bar.add_task("[bold]total", total=sum(expected.values()) or None, rate="")
         tasks: dict[str, Any] = {}
+        done_by_step: dict[str, int] = {}
+        total_by_step: dict[str, int] = {}
 
         def update(step: str, done: int, total: int) -> None:
             if step not in tasks:
@@ -152,14 +265,11 @@ def _bars() -> Iterator[Callable[[str, int, int], None]]:
             task = bar.tasks[tasks[step]]
             rate = f"{done / task.elapsed:,.0f} rows/s" if task.elapsed else ""
             bar.update(tasks[step], completed=done, total=total, rate=rate)
+            done_by_step[step], total_by_step[step] = done, total
+            remaining = sum(rows for name, rows in expected.items() if name not in total_by_step)
+            bar.update(whole, completed=sum(done_by_step.values()), total=sum(total_by_step.values()) + remaining)
 
         yield update
-
-
-def _seed(verb: Callable[..., RunReport], recipe: str, settings: Settings, silent: bool, **options: Any) -> RunReport:
-    """Call ``run`` or ``reset`` with progress bars (on a terminal) and one line per retry."""
-    with _progress(not silent) as progress:
-        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
 
 
 def _retry_line(attempt: int, delay: float, reason: str) -> None:
@@ -170,24 +280,36 @@ def _retry_line(attempt: int, delay: float, reason: str) -> None:
     )
 
 
-def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
+def _as_run(verb: str, recipe: str, seed: int, scale: float, now: str | None, *flags: str) -> str:
+    """The command line as the user meant it, for the report's title."""
+    parts = ["seedkit", verb, recipe, "--seed", str(seed)]
+    if scale != 1:
+        parts += ["--scale", f"{scale:g}"]
+    if now:
+        parts += ["--now", now]
+    return " ".join([*parts, *flags])
+
+
+def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> None:
+    from rich.table import Table
+
     if as_json:
         out.print_json(json.dumps(report.to_json()))
         return
     if quiet:
         return
     if report.status == "skipped":
-        rows = ", ".join(f"{t}: {n}" for t, n in report.existing.items())
+        rows = ", ".join(f"{t}: {n:,}" for t, n in report.existing.items())
         out.print(
             f"[yellow]Skipped:[/] {escape(report.target)} already holds data ({escape(rows)}); --if-empty left it as it is."
         )
         return
-    table = Table(title=f"seedkit run {report.recipe} --seed {report.seed}", title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("written by")
     for name, rows in report.tables.items():
-        table.add_row(name, f"{rows:,}", report.paths.get(name, ""))
+        table.add_row(escape(name), f"{rows:,}", report.paths.get(name, ""))
     table.add_section()
     table.add_row("total", f"{report.total_rows:,}", "")
     out.print(table)
@@ -206,6 +328,23 @@ def _render_run(report: RunReport, as_json: bool, quiet: bool) -> None:
         )
 
 
+def _seed(
+    verb: Callable[..., RunReport],
+    recipe: str,
+    settings: Settings,
+    *,
+    yes: bool,
+    silent: bool,
+    quiet: bool,
+    **options: Any,
+) -> RunReport:
+    """Check the run's size, then call ``run`` or ``reset`` with progress and retry lines."""
+    plan = seedkit.plan(recipe, settings=settings, scale=options["scale"])
+    _check_size(plan, yes, silent)
+    with _progress(not silent, plan) as progress, _quiet_logging(quiet):
+        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
+
+
 @app.command()
 def run(
     recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name (a module in the recipes folder).")],
@@ -221,6 +360,7 @@ def run(
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
+    lock_timeout: LockTimeout = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
@@ -230,25 +370,32 @@ def run(
 ) -> None:
     """Migrate, seed RECIPE in one transaction, and report the rows created per table."""
     if sum((append, truncate, if_empty)) > 1:
-        err.print("[bold red]Error:[/] --append, --truncate and --if-empty exclude each other.")
-        raise typer.Exit(2)
+        raise _fail("--append, --truncate and --if-empty exclude each other.", 2)
     mode = "append" if append else "truncate" if truncate else "if_empty" if if_empty else "refuse"
+    flags = [f"--{mode.replace('_', '-')}"] if mode != "refuse" else []
+    flags += [] if migrate else ["--no-migrate"]
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
         if truncate:
             _confirm(settings, "delete the recipe's rows in", yes)
-        options = dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait)
         report = _seed(
             seedkit.run,
             recipe,
             settings,
-            quiet or as_json,
+            yes=yes,
+            silent=quiet or as_json,
+            quiet=quiet,
+            seed=seed,
+            scale=scale,
+            now=now,
+            writer=writer,
+            workers=workers,
+            wait=wait,
+            waiting=_waiting(no_wait_lock, lock_timeout),
             migrate=migrate,
             mode=mode,
-            **options,
-            wait_lock=not no_wait_lock,
         )
-    _render_run(report, as_json, quiet)
+    _render_run(report, _as_run("run", recipe, seed, scale, now, *flags), as_json, quiet)
 
 
 @app.command()
@@ -262,6 +409,7 @@ def reset(
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
+    lock_timeout: LockTimeout = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
@@ -273,42 +421,68 @@ def reset(
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
         _confirm(settings, "wipe every table the migrations made in", yes)
-        options = dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait)
-        report = _seed(seedkit.reset, recipe, settings, quiet or as_json, **options, wait_lock=not no_wait_lock)
-    _render_run(report, as_json, quiet)
+        report = _seed(
+            seedkit.reset,
+            recipe,
+            settings,
+            yes=yes,
+            silent=quiet or as_json,
+            quiet=quiet,
+            seed=seed,
+            scale=scale,
+            now=now,
+            writer=writer,
+            workers=workers,
+            wait=wait,
+            waiting=_waiting(no_wait_lock, lock_timeout),
+        )
+    _render_run(report, _as_run("reset", recipe, seed, scale, now), as_json, quiet)
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 def migrate(
     revision: Annotated[
-        str, typer.Argument(metavar="REVISION", help="Target revision; 'base' or '-N' downgrade.")
+        str, typer.Argument(metavar="REVISION", help="Target revision; 'base' or '-N' downgrade (asks first).")
     ] = "head",
+    yes: Yes = False,
     wait: Wait = 0,
+    no_wait_lock: NoWaitLock = False,
+    lock_timeout: LockTimeout = None,
+    quiet: Quiet = False,
     database_url: DatabaseUrl = None,
     alembic_config: AlembicConfig = None,
     debug: Debug = False,
 ) -> None:
     """Run the Alembic migrations up (or down) to REVISION."""
+    from seedkit.runner import is_downgrade
+
     with _errors(debug, database_url):
         settings = _settings(database_url, None, alembic_config)
-        reached = seedkit.migrate(settings, revision, wait=wait)
-    out.print(
-        f"{seedkit.resolve_target(settings).display} is at revision {reached or 'base'}", markup=False, highlight=False
-    )
+        if is_downgrade(revision):
+            _confirm(settings, f"downgrade to {revision}, dropping what those migrations made, in", yes)
+        with _quiet_logging(quiet):
+            reached = seedkit.migrate(settings, revision, wait=wait, waiting=_waiting(no_wait_lock, lock_timeout))
+    if not quiet:
+        target = seedkit.resolve_target(settings).display
+        out.print(f"{target} is at revision {reached or 'base'}", markup=False, highlight=False)
 
 
 @app.command("list")
 def list_(recipes: RecipesDir = None, as_json: AsJson = False, debug: Debug = False) -> None:
     """List the recipes in the recipes folder, with their descriptions."""
+    from rich.table import Table
+
     with _errors(debug):
         settings = _settings(None, recipes, None)
-        found = seedkit.list_recipes(settings.recipes_dir)
+        found = seedkit.list_recipes(settings.recipes_dir, settings.root)
     if as_json:
-        out.print_json(json.dumps([{"name": r.name, "description": r.description, "path": str(r.path)} for r in found]))
+        listing = [{"name": r.name, "description": r.description, "path": str(r.path), "error": r.error} for r in found]
+        out.print_json(json.dumps(listing))
         return
     table = Table("recipe", "description")
     for info in found:
-        table.add_row(info.name, escape(info.description))
+        description = escape(info.description) if info.error is None else f"[red]cannot load:[/] {escape(info.error)}"
+        table.add_row(escape(info.name), description)
     out.print(table)
 
 
@@ -321,16 +495,23 @@ def plan(
     debug: Debug = False,
 ) -> None:
     """Show RECIPE's steps in the order they run and the rows to expect; touches no database."""
+    from rich.table import Table
+
     with _errors(debug):
         settings = _settings(None, recipes, None)
         result = seedkit.plan(recipe, settings=settings, scale=scale)
     if as_json:
         out.print_json(json.dumps(result.to_json()))
         return
-    table = Table("#", "step", "table", "size", "expected rows", "after", title=f"plan for {result.recipe}")
+    table = Table("#", "step", "table", "size", "expected rows", "after", title=f"plan for {escape(result.recipe)}")
     for number, step in enumerate(result.steps, 1):
         table.add_row(
-            str(number), step.name, step.table, step.size, f"{step.expected:,.0f}", ", ".join(step.depends_on)
+            str(number),
+            escape(step.name),
+            escape(step.table),
+            escape(step.size),
+            f"{step.expected:,.0f}",
+            escape(", ".join(step.depends_on)),
         )
     out.print(table)
     out.print(f"about {result.expected_rows:,.0f} rows at scale {result.scale:g}")
@@ -340,19 +521,23 @@ def plan(
 def fingerprint(
     as_json: AsJson = False,
     wait: Wait = 0,
+    no_wait_lock: NoWaitLock = False,
+    lock_timeout: LockTimeout = None,
     database_url: DatabaseUrl = None,
     debug: Debug = False,
 ) -> None:
     """Row count and content hash per table, plus one overall hash."""
+    from rich.table import Table
+
     with _errors(debug, database_url):
         settings = _settings(database_url, None, None)
-        result = seedkit.fingerprint(settings, wait=wait)
+        result = seedkit.fingerprint(settings, wait=wait, waiting=_waiting(no_wait_lock, lock_timeout))
     if as_json:
         out.print_json(json.dumps(result.to_json()))
         return
     table = Table("table", "rows", "hash")
     for name, fp in result.tables.items():
-        table.add_row(name, f"{fp.rows:,}", fp.hash)
+        table.add_row(escape(name), f"{fp.rows:,}", fp.hash)
     out.print(table)
     out.print(f"overall {result.overall}", highlight=False)
 
@@ -361,20 +546,28 @@ def fingerprint(
 def status(
     as_json: AsJson = False,
     wait: Wait = 0,
+    no_wait_lock: NoWaitLock = False,
+    lock_timeout: LockTimeout = None,
     database_url: DatabaseUrl = None,
+    alembic_config: AlembicConfig = None,
     debug: Debug = False,
 ) -> None:
     """What the target holds: migration revision, rows per table, and the last seed run."""
+    from rich.table import Table
+
     with _errors(debug, database_url):
-        settings = _settings(database_url, None, None)
-        result = seedkit.status(settings, wait=wait)
+        settings = _settings(database_url, None, alembic_config)
+        result = seedkit.status(settings, wait=wait, waiting=_waiting(no_wait_lock, lock_timeout))
     if as_json:
         out.print_json(json.dumps(result.to_json()))
         return
-    out.print(f"target {result.target}, revision {result.revision or 'none'}", markup=False, highlight=False)
+    where = ""
+    if result.head is not None:
+        where = " (up to date)" if result.revision == result.head else f" (migrations end at {result.head})"
+    out.print(f"target {result.target}, revision {result.revision or 'none'}{where}", markup=False, highlight=False)
     table = Table("table", "rows")
     for name, rows in result.tables.items():
-        table.add_row(name, f"{rows:,}")
+        table.add_row(escape(name), f"{rows:,}")
     out.print(table)
     last = result.last_run
     if last is None:

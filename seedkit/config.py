@@ -14,6 +14,8 @@ from pathlib import Path
 from seedkit.errors import UsageError
 
 DEFAULT_DATABASE_URL = "sqlite:///seedkit.db"
+WRITERS = ("auto", "copy", "executemany", "orm")  # how rows are written (see seedkit.writers)
+MAX_SEED = 2**31 - 1  # seeds are recorded in a column every backend holds as a 32-bit integer
 URL_ENV_VARS = ("SEEDKIT_DATABASE_URL", "DATABASE_URL")
 
 
@@ -25,6 +27,9 @@ class Settings:
     recipes_dir: Path = Path("recipes")
     alembic_config: Path | None = None
     protected: tuple[str, ...] = field(default_factory=tuple)
+    # The project's folder (where pyproject.toml is): recipes import the project's own
+    # packages from it, as Alembic's ``prepend_sys_path = .`` lets env.py do.
+    root: Path = Path(".")
 
 
 def _pyproject_section(root: Path) -> dict:
@@ -82,6 +87,7 @@ def load_settings(
         recipes_dir=recipes,
         alembic_config=alembic,
         protected=tuple(protected),
+        root=base,
     )
 
 

@@ -11,9 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-from sqlalchemy.exc import DBAPIError
-
 
 class SeedkitError(Exception):
     """Base class: a failure seedkit understood and can explain in one message."""
@@ -75,6 +72,9 @@ def failing_as(action: str) -> Iterator[None]:
     Driver messages do not always name the table (SQLite's rarely do), and a statement run on
     the writer's thread has no step around it to say which one.
     """
+    import psycopg  # here, not at the top: `seedkit --help` must not load the drivers
+    from sqlalchemy.exc import DBAPIError
+
     try:
         yield
     except (DBAPIError, psycopg.Error) as exc:

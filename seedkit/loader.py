@@ -7,6 +7,7 @@ when it defines a module-level ``recipe = Recipe(...)``; its name is the module'
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -25,6 +26,7 @@ class RecipeInfo:
     name: str
     description: str
     path: Path
+    error: str | None = None  # why the module could not be loaded; the others are still listed
 
 
 def _package_for(folder: Path) -> str:
@@ -44,6 +46,12 @@ def _package_for(folder: Path) -> str:
     if str(resolved) not in sys.path:
         sys.path.insert(0, str(resolved))
     return name
+
+
+def _importable(root: Path | None) -> None:
+    """Put the project's folder first on ``sys.path`` (``from app.models import User``)."""
+    if root is not None and str(root.resolve()) not in sys.path:
+        sys.path.insert(0, str(root.resolve()))
 
 
 def _candidates(folder: Path) -> list[Path]:
@@ -73,23 +81,39 @@ def _recipe_of(module: ModuleType, path: Path) -> Recipe | None:
     return recipe
 
 
-def list_recipes(folder: Path) -> list[RecipeInfo]:
-    """Every recipe in ``folder``, with its description; helper modules are skipped."""
+def list_recipes(folder: Path, root: Path | None = None) -> list[RecipeInfo]:
+    """Every recipe in ``folder``, with its description; helper modules are skipped.
+
+    A module that fails to import is listed with its error rather than hiding the others.
+    ``root``, the project's folder, is importable while they load.
+    """
+    _importable(root)
     found = []
     for path in _candidates(folder):
-        recipe = _recipe_of(_import(folder, path), path)
+        try:
+            recipe = _recipe_of(_import(folder, path), path)
+        except RecipeError as exc:
+            found.append(RecipeInfo(path.stem, "", path, error=str(exc)))
+            continue
         if recipe is not None:
             found.append(RecipeInfo(recipe.name, recipe.description, path))
     return found
 
 
-def load_recipe(folder: Path, name: str) -> Recipe:
-    """Import the recipe called ``name`` from ``folder`` and validate it."""
+def load_recipe(folder: Path, name: str, root: Path | None = None) -> Recipe:
+    """Import the recipe called ``name`` from ``folder`` and validate it.
+
+    Only that module is imported: a broken sibling does not stand in the way.
+    """
+    _importable(root)
     paths = {p.stem: p for p in _candidates(folder)}
     path = paths.get(name)
     recipe = _recipe_of(_import(folder, path), path) if path is not None else None
     if recipe is None:
-        known = ", ".join(r.name for r in list_recipes(folder)) or "none"
-        raise UsageError(f"Unknown recipe {name!r} in {folder} (known: {known}).")
+        close = difflib.get_close_matches(name, list(paths), n=3, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        known = ", ".join(sorted(paths)) or "none"
+        reason = "is a module without a `recipe = Recipe(...)`" if path is not None else "does not exist"
+        raise UsageError(f"Recipe {name!r} {reason} in {folder} (modules there: {known}).{hint}")
     recipe.validate()
     return recipe

@@ -12,6 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
@@ -66,6 +67,15 @@ def upgrade(conn: Connection, config: Config, revision: str = "head") -> None:
 
 def downgrade(conn: Connection, config: Config, revision: str = "base") -> None:
     _run(conn, config, command.downgrade, revision)
+
+
+def head_revision(config: Config) -> str | None:
+    """The revision ``upgrade head`` would reach (several heads: joined with commas)."""
+    try:
+        heads = ScriptDirectory.from_config(config).get_heads()
+    except CommandError as exc:
+        raise MigrationError(f"Alembic: {mask_text(str(exc))}") from None
+    return ",".join(sorted(heads)) or None
 
 
 def current_revision(conn: Connection) -> str | None:

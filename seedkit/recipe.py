@@ -14,6 +14,7 @@ recipe file and the step.
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,7 @@ class Recipe:
         link: str | None = None,
         refs: Mapping[str, Source] | None = None,
         traits: Sequence[str] = (),
-        name: str | None = None,
+        step_name: str | None = None,
         **overrides: Any,
     ) -> Step:
         """Add a step.
@@ -101,16 +102,20 @@ class Recipe:
         ``between(lo, hi)``, ``(lo, hi)`` or a callable taking the seeded ``random.Random``).
         ``link`` names the relationship to the parent when the model has several to it.
         ``refs`` maps a relationship to a step (or model) whose rows it picks from at random.
-        ``traits`` switch on factory-boy traits; keyword ``overrides`` replace declarations.
+        ``traits`` switch on factory-boy traits; ``step_name`` names the step (default: the
+        table's name); keyword ``overrides`` replace declarations (``name="Fixed"`` sets a
+        ``name`` column).
         """
         model = getattr(getattr(factory_class, "_meta", None), "model", None)
+        if step_name is None and "name" in overrides:
+            step_name = _legacy_step_name(factory_class, model, overrides)
         default_name = getattr(getattr(model, "__table__", None), "name", None) or getattr(
             factory_class, "__name__", "step"
         )
         step = Step(
             recipe=self,
             factory=factory_class,
-            name=name or default_name,
+            name=default_name if step_name is None else step_name,
             size=size,
             per=per,
             count=count,
@@ -134,8 +139,10 @@ class Recipe:
         """Check every step and return them in dependency order; raise :class:`RecipeError`."""
         seen: dict[str, Step] = {}
         for step in self.steps:
+            if not isinstance(step.name, str) or not step.name:
+                raise self._fail(None, f"step_name must be a non-empty string, got {step.name!r}")
             if step.name in seen:
-                raise self._fail(step, "two steps share this name; pass name=... to tell them apart")
+                raise self._fail(step, "two steps share this name; pass step_name=... to tell them apart")
             seen[step.name] = step
             self._check_step(step)
         return self._ordered()
@@ -187,6 +194,13 @@ class Recipe:
                     f"unknown trait {trait!r} for {f.__name__} (known: {', '.join(known) or 'none'})",
                 )
         known_names = set(f._meta.declarations) | set(parameters) | set(step.info.attrs) | set(step.info.links)
+        if step.info.pk is not None and step.info.pk in step.overrides:
+            raise self._fail(
+                step,
+                f"override of the primary key {step.info.pk!r}: seedkit numbers {step.info.name}.{step.info.pk} "
+                "itself (after any rows already there) so that other steps can point at these rows; "
+                "remove the override",
+            )
         for key in step.overrides:
             if key not in known_names:
                 raise self._fail(
@@ -248,6 +262,22 @@ class Recipe:
             for deps in pending.values():
                 deps.discard(step)
         return ordered
+
+
+def _legacy_step_name(factory_class: type, model: Any, overrides: dict[str, Any]) -> str:
+    """``name=`` used to name the step; it still does where it cannot mean a ``name`` column."""
+    declarations = getattr(getattr(factory_class, "_meta", None), "declarations", {})
+    if "name" in declarations or (is_mapped(model) and "name" in table_info(model).attrs):
+        where = getattr(factory_class, "__name__", repr(factory_class))
+        raise RecipeError(
+            f"recipe.add({where}, ..., name={overrides['name']!r}) is ambiguous: {where} has a 'name' field. "
+            f"Name the step with step_name={overrides['name']!r}; to set the field, pass step_name= as well "
+            "(then name= is an override)."
+        )
+    warnings.warn(
+        "recipe.add(..., name=...) to name a step is deprecated; use step_name=...", FutureWarning, stacklevel=3
+    )
+    return overrides.pop("name")
 
 
 def _check_size(recipe: Recipe, step: Step, value: Any, what: str) -> None:

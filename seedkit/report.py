@@ -112,6 +112,7 @@ class RunRecord:
 class Status:
     target: str
     revision: str | None
+    head: str | None  # where the migrations end (None: no Alembic configuration found)
     tables: dict[str, int]
     last_run: RunRecord | None
     fingerprint: str  # of what the database holds now
@@ -125,6 +126,7 @@ class Status:
         return {
             "target": self.target,
             "revision": self.revision,
+            "head": self.head,
             "tables": dict(self.tables),
             "last_run": self.last_run.to_json() if self.last_run else None,
             "fingerprint": self.fingerprint,

@@ -7,6 +7,8 @@ generate and write, record the run, commit. Any failure, or Ctrl-C, rolls all of
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +19,10 @@ from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from seedkit import history, migrations
-from seedkit.backends import Target
-from seedkit.config import Settings
+from seedkit.backends import WAIT, Target, Waiting
+from seedkit.config import MAX_SEED, WRITERS, Settings
 from seedkit.database import backend_of, connect, parse_url
-from seedkit.errors import SeedFailed, TargetRefused, UsageError, describe_db_error
+from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
 from seedkit.loader import load_recipe
 from seedkit.randomness import parse_now, seeded_world
@@ -39,12 +41,18 @@ def _recipe(settings: Settings, recipe: str | Recipe) -> Recipe:
         recipe.name = recipe.name or "recipe"
         recipe.validate()
         return recipe
-    return load_recipe(settings.recipes_dir, recipe)
+    return load_recipe(settings.recipes_dir, recipe, settings.root)
 
 
 def _check_scale(scale: float) -> None:
-    if not scale > 0:
-        raise UsageError(f"--scale must be greater than 0, got {scale}")
+    if not (scale > 0 and math.isfinite(scale)):
+        raise UsageError(f"scale must be a finite number greater than 0, got {scale}")
+
+
+def check_seed(seed: int) -> None:
+    """A seed is recorded with the run, so it must fit the record's column."""
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"seed must be a whole number from 0 to {MAX_SEED:,}, got {seed:,}")
 
 
 def resolve_target(settings: Settings) -> Target:
@@ -62,30 +70,52 @@ def check_target(settings: Settings) -> Target:
 
 @contextmanager
 def _transaction(
-    settings: Settings, *, write: bool, wait: float, wait_lock: bool, on_retry: Retry | None
+    settings: Settings, *, write: bool, wait: float, waiting: Waiting, on_retry: Retry | None
 ) -> Iterator[Connection]:
     """One connection, one transaction, the run lock held; committed only if the body returns.
 
     A write is checked against the protected targets twice: as resolved before connecting, and
     as the live connection reports itself, before anything is begun (a service file or a
-    resolver can still send a URL somewhere its text does not say).
+    resolver can still send a URL somewhere its text does not say). A write that fails on a
+    database it created (a new SQLite file) removes it again.
     """
     url = parse_url(settings.database_url)
     backend = backend_of(url)
     target = backend.resolve(url)
     if write:
         check_writable(target, settings.protected)
-    engine = backend.make_engine(url, wait_lock=wait_lock)
+    created = write and not backend.exists(url)
+    engine = backend.make_engine(url, write=write)
     try:
         with connect(engine, wait=wait, on_retry=on_retry) as conn:
             if write:
                 check_writable(backend.connected(conn), settings.protected)
-            with backend.begin(conn, wait_lock=wait_lock):
+            with backend.watching_locks(conn, waiting), backend.begin(conn, write=write, waiting=waiting):
                 if write:
-                    backend.acquire_run_lock(conn, wait=wait_lock)
+                    backend.acquire_run_lock(conn, waiting)
                 yield conn
+    except Exception as exc:
+        if not isinstance(exc, SeedkitError) and any(backend.lock_timed_out(e) for e in _causes(exc)):
+            waited = f" after {waiting.timeout:g}s (--lock-timeout)" if waiting.timeout else ""
+            raise LockBusy(f"Gave up waiting for a lock on {target.display}{waited}; nothing was written.") from exc
+        raise
     finally:
         engine.dispose()
+        if created and sys.exc_info()[0] is not None:
+            backend.discard(url)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """An exception, what it was raised from, and the driver errors SQLAlchemy wrapped."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        original = getattr(current, "orig", None)
+        if isinstance(original, BaseException):
+            yield original
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
 
 
 def _user_tables(conn: Connection, recipe: Recipe) -> list:
@@ -113,7 +143,7 @@ def run(
     writer: str = "auto",
     workers: int = 1,
     wait: float = 0,
-    wait_lock: bool = True,
+    waiting: Waiting = WAIT,
     reset: bool = False,
     progress: Progress | None = None,
     on_retry: Retry | None = None,
@@ -128,8 +158,11 @@ def run(
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
     _check_scale(scale)
+    check_seed(seed)
     if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
+        raise UsageError(f"workers must be at least 1, got {workers}")
+    if writer not in WRITERS:
+        raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
     clock = parse_now(now)
     loaded = _recipe(settings, recipe)
     url = parse_url(settings.database_url)
@@ -138,7 +171,7 @@ def run(
     started = datetime.now(UTC)
     began = time.perf_counter()
     config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
-    with _transaction(settings, write=True, wait=wait, wait_lock=wait_lock, on_retry=on_retry) as conn:
+    with _transaction(settings, write=True, wait=wait, waiting=waiting, on_retry=on_retry) as conn:
         if reset:
             migrations.downgrade(conn, config, "base")
         if config is not None:
@@ -222,12 +255,17 @@ def reset(recipe: str | Recipe, *, settings: Settings, **options) -> RunReport:
     return run(recipe, settings=settings, reset=True, mode="append", **options)
 
 
-def migrate(settings: Settings, revision: str = "head", *, wait: float = 0) -> str | None:
+def is_downgrade(revision: str) -> bool:
+    """``base`` and ``-N`` go down (dropping what the migrations made); anything else goes up."""
+    return revision == "base" or revision.startswith("-")
+
+
+def migrate(settings: Settings, revision: str = "head", *, wait: float = 0, waiting: Waiting = WAIT) -> str | None:
     """Upgrade the target to ``revision``; ``base`` or ``-N`` downgrade. Returns where it ended."""
     url = parse_url(settings.database_url)
     config = migrations.alembic_config(settings.alembic_config, url)
-    with _transaction(settings, write=True, wait=wait, wait_lock=True, on_retry=None) as conn:
-        if revision == "base" or revision.startswith("-"):
+    with _transaction(settings, write=True, wait=wait, waiting=waiting, on_retry=None) as conn:
+        if is_downgrade(revision):
             migrations.downgrade(conn, config, revision)
         else:
             migrations.upgrade(conn, config, revision)
@@ -261,14 +299,19 @@ def _mean_count(count: object) -> float:
     return float(count) if isinstance(count, int) else float("nan")
 
 
-def fingerprint_database(settings: Settings, *, wait: float = 0) -> Fingerprint:
-    with _transaction(settings, write=False, wait=wait, wait_lock=True, on_retry=None) as conn:
+def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Fingerprint:
+    """Row counts and content hashes of the target's tables; reads only, and never creates it."""
+    with _transaction(settings, write=False, wait=wait, waiting=waiting, on_retry=None) as conn:
         return fingerprint(conn)
 
 
-def status(settings: Settings, *, wait: float = 0) -> Status:
-    """What the target holds: revision, rows per table, and the last recorded run."""
-    with _transaction(settings, write=False, wait=wait, wait_lock=True, on_retry=None) as conn:
+def status(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Status:
+    """What the target holds: revision (and the migrations' head), rows per table, the last run."""
+    url = parse_url(settings.database_url)
+    head = None
+    if settings.alembic_config is not None and settings.alembic_config.exists():
+        head = migrations.head_revision(migrations.alembic_config(settings.alembic_config, url))
+    with _transaction(settings, write=False, wait=wait, waiting=waiting, on_retry=None) as conn:
         tables = [t for t in reflect_tables(conn).sorted_tables if t.name not in IGNORED_TABLES]
         revision = None
         if inspect(conn).has_table("alembic_version"):
@@ -276,6 +319,7 @@ def status(settings: Settings, *, wait: float = 0) -> Status:
         return Status(
             target=backend_of(conn.engine.url).connected(conn).display,
             revision=revision,
+            head=head,
             tables=_counts(conn, tables),
             last_run=history.last_run(conn),
             fingerprint=fingerprint(conn).overall,

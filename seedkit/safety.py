@@ -8,12 +8,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
 from seedkit.errors import TargetRefused
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from seedkit.backends import Target
 
 _PASSWORD_IN_TEXT = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)")
@@ -27,6 +26,9 @@ _PARAMETER_IN_TEXT = re.compile(
 
 def mask_url(url: str | URL) -> str:
     """Render a database URL with every password it carries replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except (ArgumentError, ValueError):
@@ -38,6 +40,9 @@ def passwords_in(raw: str | None) -> tuple[str, ...]:
     """Every password a URL carries, in its userinfo or its query, to scrub from free text."""
     if not raw:
         return ()
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError):

@@ -42,6 +42,7 @@ from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
 from seedkit.switching import switching_often
 from seedkit.unique import Uniquifier, uniquifiers_for
+from seedkit.values import Misfit, ValueCheck
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
 
@@ -158,6 +159,13 @@ def _factories_bound_to(session: Session) -> Iterator[None]:
     finally:
         for meta, *values in saved:
             meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = values
+
+
+def _check_values(step: Step, values: ValueCheck, rows: Sequence[tuple]) -> None:
+    try:
+        values.check(rows)
+    except Misfit as misfit:
+        raise SeedFailed(f"step {step.name!r}: {misfit}") from None
 
 
 class Seeder:
@@ -350,11 +358,13 @@ class Seeder:
         project = _projection(info, compiled.write_attrs, keep) if keys is None else None
         uniquifiers: list[Uniquifier] | None = None
         work = StepWork(compiled, step_seed, first_id, seq, parents)
+        values = ValueCheck(info, compiled.write_attrs)
         for done, rows in generate_chunks(work, total, self.workers):
             if uniquifiers is None:
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
                 rows = uniquifier.apply(rows, compiled.write_attrs)
+            _check_values(compiled.step, values, rows)
             self._write(info, compiled.write_attrs, rows)
             if project is not None:
                 kept.extend(map(project, rows))
@@ -414,6 +424,7 @@ class Seeder:
         project = _projection(info, info.attrs, keep)
         kept: list[tuple] = []
         tables = {t for s in self.recipe.steps for t in s.info.table.metadata.tables.values()}
+        values = ValueCheck(info, info.attrs)
         with _factories_bound_to(session), seeded_column_defaults(tables):
             for number, start in enumerate(range(0, total, CHUNK)):
                 n = min(CHUNK, total - start)
@@ -428,8 +439,10 @@ class Seeder:
                     for attr, chosen in picked.items():
                         kwargs[attr] = self._instance(session, info.links[attr].target, chosen[i])
                     obj = step.factory.create(**kwargs)
+                    row = tuple(getattr(obj, a) for a in info.attrs)
+                    _check_values(step, values, [row])
                     if project is not None:
-                        kept.append(project(tuple(getattr(obj, a) for a in info.attrs)))
+                        kept.append(project(row))
                 session.flush()
                 session.expunge_all()
                 if self.progress is not None:

@@ -151,6 +151,11 @@ def schema_of(url: str) -> dict:
 
 
 def fingerprint_of(url: str) -> dict:
+    """What ``seedkit fingerprint --json`` says; for a SQLite file that does not exist (which
+    reading never creates) a marker that differs from any database's, empty ones included."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return {"tables": {}, "overall": None, "absent": parsed.database}
     return cli_json("fingerprint", "--database-url", url)
 
 

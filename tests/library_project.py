@@ -101,7 +101,7 @@ from .library_factories import AuthorFactory, BookFactory
 
 recipe = Recipe("Authors, a few famous, each with 1-3 books.")
 authors = recipe.add(AuthorFactory, 8)
-famous = recipe.add(AuthorFactory, 2, traits=["celebrated"], name="famous_authors")
+famous = recipe.add(AuthorFactory, 2, traits=["celebrated"], step_name="famous_authors")
 books = recipe.add(BookFactory, per=authors, count=between(1, 3))
 '''
 

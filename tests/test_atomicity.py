@@ -23,7 +23,7 @@ def pages():
     return 100
 
 recipe = Recipe("fails after some rows were written")
-authors = recipe.add(AuthorFactory, 10, name="more_authors")
+authors = recipe.add(AuthorFactory, 10, step_name="more_authors")
 books = recipe.add(BookFactory, per=authors, count=3, pages=factory.LazyFunction(pages))
 """
 
@@ -32,7 +32,7 @@ from seedkit import Recipe
 from .library_factories import AuthorFactory, BookFactory
 
 recipe = Recipe("violates NOT NULL on books.pages")
-authors = recipe.add(AuthorFactory, 3, name="more_authors")
+authors = recipe.add(AuthorFactory, 3, step_name="more_authors")
 books = recipe.add(BookFactory, per=authors, count=1, pages=None)
 """
 
@@ -41,7 +41,7 @@ from seedkit import Recipe
 from .library_factories import AuthorFactory, BookFactory
 
 recipe = Recipe("violates NOT NULL on books.title, a text column")
-authors = recipe.add(AuthorFactory, 3, name="more_authors")
+authors = recipe.add(AuthorFactory, 3, step_name="more_authors")
 books = recipe.add(BookFactory, per=authors, count=1, title=None)
 """
 

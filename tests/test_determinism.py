@@ -91,7 +91,7 @@ def test_editing_one_step_leaves_unrelated_steps_unchanged(tmp_path):
     shutil.copytree(ROOT / "recipes", edited, ignore=shutil.ignore_patterns("__pycache__"))
     demo = (edited / "demo.py").read_text()
     demo = demo.replace("recipe.add(ProductFactory, 20)", "recipe.add(ProductFactory, 25)")
-    demo += '\nextra_users = recipe.add(UserFactory, 7, name="late_signups")\n'
+    demo += '\nextra_users = recipe.add(UserFactory, 7, step_name="late_signups")\n'
     (edited / "demo.py").write_text(demo)
 
     original_url, edited_url = f"sqlite:///{tmp_path / 'o.db'}", f"sqlite:///{tmp_path / 'e.db'}"

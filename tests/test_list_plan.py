@@ -52,9 +52,9 @@ def test_steps_run_as_written_unless_one_needs_a_later_step(tmp_path):
         from .library_models import Author
         recipe = Recipe("order")
         authors = recipe.add(AuthorFactory, 2)
-        early = recipe.add(BookFactory, 3, refs={"author": Author}, name="early_books")
+        early = recipe.add(BookFactory, 3, refs={"author": Author}, step_name="early_books")
         books = recipe.add(BookFactory, per=authors, count=1)
-        more = recipe.add(AuthorFactory, 2, name="more_authors")
+        more = recipe.add(AuthorFactory, 2, step_name="more_authors")
     """
     project = write_project(tmp_path, {"ordering": recipe})
     result = cli("plan", "ordering", "--json", "--recipes", str(project / "seeds"))

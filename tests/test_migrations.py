@@ -22,14 +22,14 @@ def test_migrate_up_and_down_to_base(db_url):
     assert up.exit_code == 0, up.output
     assert "0001" in up.stdout
     assert DEMO_TABLES <= _tables(db_url)
-    down = cli("migrate", "base", "--database-url", db_url)
+    down = cli("migrate", "base", "--yes", "--database-url", db_url)
     assert down.exit_code == 0, down.output
     assert _tables(db_url) & DEMO_TABLES == set()
 
 
 def test_downgrade_after_seeding_leaves_no_demo_tables(db_url):
     assert cli("run", "demo", "--seed", "1", "-q", "--database-url", db_url).exit_code == 0
-    assert cli("migrate", "base", "--database-url", db_url).exit_code == 0
+    assert cli("migrate", "base", "--yes", "--database-url", db_url).exit_code == 0
     assert _tables(db_url) & DEMO_TABLES == set()
 
 

@@ -17,7 +17,7 @@ from .library_factories import AuthorFactory, BookFactory
 
 recipe = Recipe("a few authors, then enough for the helper to draw their pools ahead")
 authors = recipe.add(AuthorFactory, 5)
-many = recipe.add(AuthorFactory, 2500, name="many_authors")
+many = recipe.add(AuthorFactory, 2500, step_name="many_authors")
 books = recipe.add(BookFactory, 2000, refs={"author": many})
 """
 

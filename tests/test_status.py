@@ -12,6 +12,7 @@ from tests.conftest import ROOT, cli, cli_json, fingerprint_of
 
 
 def test_status_shows_the_last_run(db_url):
+    assert cli("migrate", "--database-url", db_url).exit_code == 0
     empty = cli_json("status", "--database-url", db_url)
     assert empty["last_run"] is None and empty["unchanged_since_last_run"] is None
     report = cli_json("run", "demo", "--seed", "42", "--database-url", db_url)

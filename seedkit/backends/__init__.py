@@ -8,6 +8,8 @@ what protected-target checks must be made against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -35,6 +37,23 @@ class Target:
         return names - {"", "/"}
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """How a command waits for locks other clients hold, and whom it tells while it waits.
+
+    ``wait=False`` fails at once when another seedkit run holds the target; ``timeout`` bounds
+    every wait for a lock (``None``: as long as it takes); ``notify`` hears one line when the
+    command starts waiting, naming what it waits for.
+    """
+
+    wait: bool = True
+    timeout: float | None = None
+    notify: Callable[[str], None] | None = None
+
+
+WAIT = Waiting()  # wait as long as it takes, silently: the library's default
+
+
 class Backend:
     """What seedkit needs from a database; one subclass per supported dialect."""
 
@@ -48,16 +67,31 @@ class Backend:
         """The target ``conn`` is really connected to, read from the live connection."""
         raise NotImplementedError
 
-    def make_engine(self, url: URL, *, wait_lock: bool) -> Engine:
-        """An engine whose transactions seedkit fully controls."""
+    def exists(self, url: URL) -> bool:
+        """Whether the database is there already (a write may create it)."""
+        return True
+
+    def discard(self, url: URL) -> None:
+        """Remove a database that a failed write created and left empty."""
+
+    def make_engine(self, url: URL, *, write: bool) -> Engine:
+        """An engine whose transactions seedkit fully controls; a read-only one creates nothing."""
         raise NotImplementedError
 
-    def begin(self, conn: Connection, *, wait_lock: bool):
-        """Begin the run's transaction (the context manager ``conn.begin()`` returns)."""
+    def begin(self, conn: Connection, *, write: bool, waiting: Waiting) -> AbstractContextManager:
+        """Begin the command's transaction (a context manager that commits if its body returns)."""
         return conn.begin()
 
-    def acquire_run_lock(self, conn: Connection, *, wait: bool) -> None:
+    def acquire_run_lock(self, conn: Connection, waiting: Waiting) -> None:
         """Serialise seedkit runs on one database for the current transaction."""
+
+    def watching_locks(self, conn: Connection, waiting: Waiting) -> AbstractContextManager:
+        """While the body runs, tell ``waiting.notify`` when ``conn`` waits for another client's lock."""
+        return nullcontext()
+
+    def lock_timed_out(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (a driver error) is a wait for a lock that ran out of time."""
+        return False
 
 
 def backend_for(name: str) -> Backend:

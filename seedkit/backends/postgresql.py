@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import configparser
 import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 
-from seedkit.backends import Backend, Target
+from seedkit.backends import Backend, Target, Waiting
 from seedkit.backends.hosts import canonical_host
 from seedkit.errors import LockBusy, UsageError
 from seedkit.safety import mask_url
@@ -111,17 +116,95 @@ class PostgreSQL(Backend):
             hosts=_hosts(info.host, info.hostaddr), database=info.dbname, display=_display(params, has_password)
         )
 
-    def make_engine(self, url: URL, *, wait_lock: bool) -> Engine:
+    def make_engine(self, url: URL, *, write: bool) -> Engine:
         return create_engine(url, connect_args={"connect_timeout": 10})
 
-    def acquire_run_lock(self, conn: Connection, *, wait: bool) -> None:
+    @contextmanager
+    def begin(self, conn: Connection, *, write: bool, waiting: Waiting) -> Iterator[None]:
+        with conn.begin():
+            if waiting.timeout is not None:
+                # Every wait for a lock in this transaction, ours or a migration's, is bounded.
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, round(waiting.timeout * 1000))}")
+            yield
+
+    def acquire_run_lock(self, conn: Connection, waiting: Waiting) -> None:
         """A transaction-level advisory lock, released by commit or rollback: a crash cannot leave it held."""
-        if wait:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+        if conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY}).scalar():
             return
-        got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY}).scalar()
-        if not got:
+        holder = conn.execute(_RUN_LOCK_HOLDER, {"k": _ADVISORY_LOCK_KEY}).scalar()
+        who = f" (pid {holder})" if holder else ""
+        target = self.connected(conn).display
+        if not waiting.wait:
             raise LockBusy(
-                f"Another seedkit run holds the lock on {self.connected(conn).display}; "
+                f"Another seedkit run{who} holds the lock on {target}; "
                 "try again when it has finished, or drop --no-wait-lock to wait for it."
             )
+        if waiting.notify is not None:
+            waiting.notify(f"waiting for another seedkit run{who} on {target} to finish")
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+
+    @contextmanager
+    def watching_locks(self, conn: Connection, waiting: Waiting) -> Iterator[None]:
+        """A thread on a connection of its own asks the server whom ``conn`` waits for."""
+        if waiting.notify is None:
+            yield
+            return
+        watcher = _LockWatcher(conn.engine, conn.connection.driver_connection.info.backend_pid, waiting.notify)
+        watcher.start()
+        try:
+            yield
+        finally:
+            watcher.stop()
+
+    def lock_timed_out(self, exc: BaseException) -> bool:
+        return isinstance(exc, psycopg.errors.LockNotAvailable)
+
+
+# The session holding the run lock: a bigint advisory key is (classid, objid) = (high, low) 32 bits.
+_RUN_LOCK_HOLDER = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+    "AND classid = (:k >> 32) AND objid = (:k & 4294967295) "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1"
+)
+# Whom a backend waits for, unless it waits for the run lock (said once, by acquire_run_lock).
+_BLOCKERS = text(
+    "SELECT b.pid, coalesce(nullif(b.application_name, ''), b.usename) AS who, left(b.query, 80) AS query "
+    "FROM pg_stat_activity w, unnest(pg_blocking_pids(w.pid)) AS blocker(pid) "
+    "JOIN pg_stat_activity b ON b.pid = blocker.pid "
+    "WHERE w.pid = :pid AND w.wait_event_type = 'Lock' AND w.wait_event <> 'advisory' ORDER BY b.pid"
+)
+
+
+class _LockWatcher:
+    """Says, once per set of blockers, that the run waits for another client's lock."""
+
+    PATIENCE = 2.0  # seconds: a lock held briefly is normal and not worth a line
+    POLL = 0.5
+
+    def __init__(self, engine: Engine, pid: int, notify: Callable[[str], None]) -> None:
+        self._engine, self._pid, self._notify = engine, pid, notify
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="seedkit-lock-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        told: tuple[int, ...] = ()
+        since: dict[tuple[int, ...], float] = {}
+        try:
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                while not self._stopped.wait(self.POLL):
+                    blockers = conn.execute(_BLOCKERS, {"pid": self._pid}).all()
+                    pids = tuple(row.pid for row in blockers)
+                    first = since.setdefault(pids, time.monotonic())
+                    if pids and pids != told and time.monotonic() - first >= self.PATIENCE:
+                        told = pids
+                        held = "; ".join(f"pid {r.pid} ({r.who}: {' '.join(r.query.split())})" for r in blockers)
+                        self._notify(f"waiting for a lock held by {held}")
+        except Exception:  # noqa: BLE001 - a watcher that cannot watch must not fail the run
+            return

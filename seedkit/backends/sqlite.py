@@ -9,13 +9,13 @@ halfway.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
 
-from seedkit.backends import Backend, Target
+from seedkit.backends import Backend, Target, Waiting
 from seedkit.errors import LockBusy, TargetUnavailable
 from seedkit.safety import mask_url
 
@@ -31,6 +31,17 @@ def _check_path(url: URL) -> None:
         raise TargetUnavailable(f"Cannot write SQLite database {database}: permission denied.")
 
 
+def _file(url: URL) -> Path | None:
+    """The database file, or None for memory and ``file:`` URIs (whose path SQLite parses)."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+_FOREVER_MS = 2**31 - 1  # SQLite's busy timeout is a C int of milliseconds
+
+
 class SQLite(Backend):
     name = "sqlite"
 
@@ -42,10 +53,31 @@ class SQLite(Backend):
         files = {row[1]: row[2] for row in conn.connection.driver_connection.execute("PRAGMA database_list")}
         return Target(hosts=(), database=files.get("main") or ":memory:", display=mask_url(conn.engine.url))
 
-    def make_engine(self, url: URL, *, wait_lock: bool) -> Engine:
-        _check_path(url)
-        # A long busy timeout is how a second run waits for the first; zero makes it fail fast.
-        engine = create_engine(url, connect_args={"timeout": 600 if wait_lock else 0})
+    def exists(self, url: URL) -> bool:
+        path = _file(url)
+        return path is None or path.exists()
+
+    def discard(self, url: URL) -> None:
+        path = _file(url)
+        if path is None or not path.exists():
+            return
+        check = sqlite3.connect(path)
+        try:
+            empty = check.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        finally:
+            check.close()
+        if empty:
+            path.unlink()
+
+    def make_engine(self, url: URL, *, write: bool) -> Engine:
+        path = _file(url)
+        if write:
+            _check_path(url)
+        elif path is not None and not path.exists():
+            raise TargetUnavailable(f"SQLite database {path} does not exist; nothing to read.")
+        engine = create_engine(url, connect_args={"timeout": 0})
+        # A write takes the write lock up front; a read takes none and never blocks a run.
+        begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
@@ -54,19 +86,33 @@ class SQLite(Backend):
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql(begin)
 
         return engine
 
-    def begin(self, conn: Connection, *, wait_lock: bool):
-        """``BEGIN IMMEDIATE`` takes the write lock; a busy database is :class:`LockBusy`."""
+    def begin(self, conn: Connection, *, write: bool, waiting: Waiting):
+        """A write first tries the lock without waiting, so that it can say what it waits for."""
+        driver = conn.connection.driver_connection
         try:
-            return conn.begin()
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlite_errorname", "") not in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            if write:
+                driver.execute("BEGIN IMMEDIATE")
+                driver.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if not self.lock_timed_out(exc):
                 raise
-            raise LockBusy(
-                f"Another process holds the write lock on {mask_url(conn.engine.url)}"
-                + ("" if wait_lock else "; drop --no-wait-lock to wait for it")
-                + "."
-            ) from None
+            if not waiting.wait:
+                raise LockBusy(
+                    f"Another process holds the write lock on {mask_url(conn.engine.url)}; "
+                    "drop --no-wait-lock to wait for it."
+                ) from None
+            if waiting.notify is not None:
+                waiting.notify(
+                    f"waiting for another seedkit run (or another writer) to release {mask_url(conn.engine.url)}"
+                )
+        timeout = _FOREVER_MS if waiting.timeout is None else round(waiting.timeout * 1000)
+        timeout = timeout if waiting.wait else 0
+        driver.execute(f"PRAGMA busy_timeout = {min(timeout, _FOREVER_MS)}")
+        return conn.begin()
+
+    def lock_timed_out(self, exc: BaseException) -> bool:
+        return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")

@@ -16,7 +16,6 @@ from sqlalchemy import Connection
 from seedkit.errors import UsageError, failing_as
 from seedkit.schema import TableInfo
 
-WRITERS = ("auto", "copy", "executemany", "orm")
 T = TypeVar("T")
 
 
@@ -104,8 +103,6 @@ def make_writer(conn: Connection, choice: str) -> Writer:
     from seedkit.writers.executemany import ExecutemanyWriter
     from seedkit.writers.orm import OrmWriter
 
-    if choice not in WRITERS:
-        raise UsageError(f"Unknown writer {choice!r}; choose one of {', '.join(WRITERS)}.")
     postgres = conn.dialect.name == "postgresql"
     if choice == "copy" or (choice == "auto" and postgres):
         if not postgres:
