@@ -163,7 +163,7 @@ class PostgreSQL(Backend):
 # The session holding the run lock: a bigint advisory key is (classid, objid) = (high, low) 32 bits.
 _RUN_LOCK_HOLDER = text(
     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-    "AND classid = (:k >> 32) AND objid = (:k & 4294967295) "
+    "AND classid = (CAST(:k AS bigint) >> 32) AND objid = (CAST(:k AS bigint) & 4294967295) "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1"
 )
 # Whom a backend waits for, unless it waits for the run lock (said once, by acquire_run_lock).
