@@ -321,6 +321,13 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
     )
     for step, reason in report.orm_reasons.items():
         out.print(f"step {step} was built by factory-boy through the ORM: {reason}", markup=False, highlight=False)
+    for step, columns in report.nondeterministic.items():
+        out.print(
+            f"[yellow]Note:[/] step {escape(step)}: {escape(', '.join(columns))} came out different when the same "
+            "rows were generated twice: the factory reads randomness seedkit does not seed (os.urandom, secrets, "
+            "a random salt) or keeps state between calls, so this data will differ on every run. Draw from "
+            "`random` or `factory.random` instead (see README, Determinism)."
+        )
     if report.previous_fingerprint:
         out.print(
             f"[yellow]Note:[/] an earlier run of {escape(report.recipe)} with the same seed and scale produced "

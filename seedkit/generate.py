@@ -247,6 +247,7 @@ class CompiledStep:
     link_attr: str | None
     refs: dict[str, list]  # relationship attr -> rows to pick from
     defaults: dict[str, Any]
+    user_code: bool = False  # a declaration or default runs a user's function (see seeding's check)
 
     def generate(
         self,
@@ -336,9 +337,11 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str
     rows: dict[str, RowFn] = {}
     produced: set[str] = set()
     column_wise = set(linked)
+    user_code = False
     for name, decl in decls.items():
         if name in linked:
             continue
+        user_code = user_code or _calls_user_code(decl)
         if isinstance(decl, fd.Maybe):
             decl = compiler.static_choice(decl)
             if decl is fd.SKIP:
@@ -374,6 +377,7 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str
         derived = [(rename.get(n, n), *rest) for n, *rest in derived]
         rows = {rename.get(n, n): fn for n, fn in rows.items()}
     defaults = {a: (seeded_uuid4 if is_uuid4(d) else d) for a, d in defaults.items()}
+    user_code = user_code or any(callable(d) and d is not seeded_uuid4 for d in defaults.values())
     return CompiledStep(
         step=step,
         info=info,
@@ -384,4 +388,20 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str
         link_attr=link_attr,
         refs=refs,
         defaults=defaults,
+        user_code=user_code,
     )
+
+
+# Declarations whose values seedkit draws itself, from seeded sources only.
+_SEEDKITS_OWN = (factory.Faker, fd.SelfAttribute, factory.fuzzy.FuzzyChoice, factory.fuzzy.FuzzyInteger)
+
+
+def _calls_user_code(decl: Any) -> bool:
+    """Whether a declaration runs a user's function, which may read unseeded randomness."""
+    if not _is_declaration(decl) or isinstance(decl, _SEEDKITS_OWN):
+        return False
+    if isinstance(decl, fd.LazyFunction) and is_uuid4(decl.function):
+        return False
+    if isinstance(decl, fd.Maybe):
+        return any(_calls_user_code(d) for d in (decl.decider, decl.yes, decl.no))
+    return True

@@ -6,7 +6,7 @@ only ever describes data that was actually committed.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, inspect, select
+from sqlalchemy import Boolean, Column, Connection, Float, Integer, MetaData, String, Table, inspect, null, select, text
 
 from seedkit.report import RunRecord
 
@@ -24,26 +24,44 @@ runs = Table(
     Column("rows", Integer, nullable=False),
     Column("started_at", String(40), nullable=False),
     Column("finished_at", String(40), nullable=False),
+    # Whether the run seeded empty tables (not --append): only such runs are compared for drift.
+    Column("from_empty", Boolean),
 )
 
 
 def record(conn: Connection, entry: RunRecord) -> None:
     runs.create(conn, checkfirst=True)
+    if "from_empty" not in _columns(conn):
+        # A table written by an earlier seedkit: its rows' from_empty stays NULL (never compared).
+        conn.execute(text("ALTER TABLE seedkit_runs ADD COLUMN from_empty BOOLEAN"))
     conn.execute(runs.insert().values(**entry.to_json()))
 
 
-def _latest(conn: Connection, *conditions) -> RunRecord | None:
-    if not inspect(conn).has_table("seedkit_runs"):
-        return None
-    query = select(*(runs.c[k] for k in RunRecord.__dataclass_fields__)).where(*conditions)
-    row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first()
+def _columns(conn: Connection) -> set[str]:
+    """The columns ``seedkit_runs`` has here (none: no run recorded yet)."""
+    inspector = inspect(conn)
+    if not inspector.has_table("seedkit_runs"):
+        return set()
+    return {c["name"] for c in inspector.get_columns("seedkit_runs")}
+
+
+def _latest(conn: Connection, present: set[str], *conditions) -> RunRecord | None:
+    # A table an earlier seedkit made lacks from_empty: read it as NULL.
+    query = select(*(runs.c[k] if k in present else null().label(k) for k in RunRecord.__dataclass_fields__))
+    row = conn.execute(query.where(*conditions).order_by(runs.c.id.desc()).limit(1)).first()
     return RunRecord(**row._mapping) if row is not None else None
 
 
 def last_run(conn: Connection) -> RunRecord | None:
-    return _latest(conn)
+    present = _columns(conn)
+    return _latest(conn, present) if present else None
 
 
 def last_identical(conn: Connection, recipe: str, seed: int, scale: float) -> RunRecord | None:
-    """The latest run of the same recipe, seed and scale, whose fingerprint ours should match."""
-    return _latest(conn, runs.c.recipe == recipe, runs.c.seed == seed, runs.c.scale == scale)
+    """The latest run of the same recipe, seed and scale into empty tables, whose fingerprint a
+    run into empty tables should match (an ``--append`` run's fingerprint includes older rows)."""
+    present = _columns(conn)
+    if "from_empty" not in present:
+        return None
+    same = (runs.c.recipe == recipe, runs.c.seed == seed, runs.c.scale == scale, runs.c.from_empty.is_(True))
+    return _latest(conn, present, *same)

@@ -7,10 +7,14 @@ how. ``sqlalchemy.url`` is set as well, for tools that open their own connection
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -46,10 +50,54 @@ def alembic_config(path: Path | None, url: URL) -> Config:
     return config
 
 
+SHARING_LINES = """\
+connection = config.attributes.get("connection")
+if connection is not None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    ...  # your usual engine_from_config(...) path"""
+
+
+class _ForeignConnection(Exception):
+    """env.py configured Alembic with a connection (or URL) other than the one seedkit passed."""
+
+
+@contextmanager
+def _only_on(conn: Connection) -> Iterator[None]:
+    """Stop env.py before it migrates over a connection of its own.
+
+    Such an env.py (a stock ``alembic init`` one) would migrate outside the run's transaction —
+    on PostgreSQL possibly into another database, on SQLite into "database is locked". It is
+    caught where it hands Alembic the connection, before any migration runs.
+    """
+    configure = EnvironmentContext.configure
+
+    def checked(self: EnvironmentContext, connection: Connection | None = None, *args: Any, **kwargs: Any) -> None:
+        if connection is not conn:
+            raise _ForeignConnection
+        configure(self, connection, *args, **kwargs)
+
+    EnvironmentContext.configure = checked  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        EnvironmentContext.configure = configure  # type: ignore[method-assign]
+
+
 def _run(conn: Connection, config: Config, action, *args) -> None:
     config.attributes["connection"] = conn
     try:
-        action(config, *args)
+        with _only_on(conn):
+            action(config, *args)
+    except _ForeignConnection:
+        env = Path(ScriptDirectory.from_config(config).dir) / "env.py"
+        raise UsageError(
+            f"{env} ignores the connection seedkit passes it and would migrate over a connection of its own, "
+            "outside the run's transaction; nothing was changed. Use the connection in "
+            f'config.attributes["connection"] when it is set, as in:\n\n{SHARING_LINES}'
+        ) from None
     except CommandError as exc:
         raise MigrationError(f"Alembic: {mask_text(str(exc))}") from None
     except MigrationError:

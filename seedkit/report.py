@@ -15,8 +15,10 @@ class RunReport:
     scale: float
     target: str  # masked URL
     tables: dict[str, int] = field(default_factory=dict)  # rows created per table
+    planned: dict[str, int] = field(default_factory=dict)  # rows each step made (its tables hold them all)
     paths: dict[str, str] = field(default_factory=dict)  # writer each table took
     orm_reasons: dict[str, str] = field(default_factory=dict)  # step -> why factory-boy built its rows
+    nondeterministic: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that differ per run
     seconds: float = 0.0
     status: str = "seeded"  # or "skipped" (--if-empty found data)
     existing: dict[str, int] = field(default_factory=dict)  # rows found, when skipped
@@ -41,8 +43,10 @@ class RunReport:
             "target": self.target,
             "status": self.status,
             "tables": dict(self.tables),
+            "planned": dict(self.planned),
             "paths": dict(self.paths),
             "orm_reasons": dict(self.orm_reasons),
+            "nondeterministic": dict(self.nondeterministic),
             "total_rows": self.total_rows,
             "seconds": round(self.seconds, 3),
             "fingerprint": self.fingerprint,
@@ -103,6 +107,7 @@ class RunRecord:
     rows: int
     started_at: str
     finished_at: str
+    from_empty: bool | None = None  # None: recorded by a seedkit that did not say
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

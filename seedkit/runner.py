@@ -216,19 +216,35 @@ def run(
             name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)
         }
         report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
+        report.planned = {step: rows for step, (_, rows) in result.planned.items()}
+        report.nondeterministic = dict(result.unsteady)
+        _check_written(result.planned, report.tables)
         report.orm_reasons = dict(result.reasons)
         # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
         report.fingerprint = fingerprint(conn, {name: done.result() for name, done in result.hashes.items()}).overall
-        if not existing or mode == "truncate":
+        from_empty = not existing or mode == "truncate"
+        if from_empty:
             earlier = history.last_identical(conn, loaded.name, seed, scale)
             if earlier is not None and earlier.fingerprint != report.fingerprint:
                 report.previous_fingerprint = earlier.fingerprint
         report.seconds = time.perf_counter() - began
-        _record(conn, report, started)
+        _record(conn, report, started, from_empty)
     return report
 
 
-def _record(conn: Connection, report: RunReport, started: datetime) -> None:
+def _check_written(planned: dict[str, tuple[str, int]], written: dict[str, int]) -> None:
+    """Never report success with fewer rows than the steps made (a factory that lost them)."""
+    for table in dict.fromkeys(t for t, _ in planned.values()):
+        steps = [name for name, (t, _) in planned.items() if t == table]
+        expected = sum(planned[name][1] for name in steps)
+        if written.get(table, 0) < expected:
+            raise SeedFailed(
+                f"table {table}: step(s) {', '.join(steps)} made {expected:,} rows but {written.get(table, 0):,} "
+                "were written (does a factory's _create drop them?); rolled back"
+            )
+
+
+def _record(conn: Connection, report: RunReport, started: datetime, from_empty: bool) -> None:
     """Write the run into ``seedkit_runs``, inside the run's own transaction."""
     history.record(
         conn,
@@ -242,6 +258,7 @@ def _record(conn: Connection, report: RunReport, started: datetime) -> None:
             rows=report.total_rows,
             started_at=started.isoformat(timespec="seconds"),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            from_empty=from_empty,
         ),
     )
 

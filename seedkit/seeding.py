@@ -56,6 +56,8 @@ class SeedResult:
     reasons: dict[str, str] = field(default_factory=dict)  # step -> why it took the factory path
     # table -> its fingerprint, taken once its last step was written (see Seeder.hash_tables)
     hashes: dict[str, Future[TableFingerprint]] = field(default_factory=dict)
+    planned: dict[str, tuple[str, int]] = field(default_factory=dict)  # step -> (table, rows it made)
+    unsteady: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that are not deterministic
 
 
 def scaled_size(size: int, scale: float) -> int:
@@ -333,6 +335,7 @@ class Seeder:
         if keep is not NOT_KEPT:
             self.kept[step] = rows_kept
         self.written[info.name] = self.written.get(info.name, 0) + total
+        self.result.planned[step.name] = (info.name, total)
 
     def _step_seed(self, step: Step) -> int:
         return derive(self.seed, self.recipe.name, step.name)
@@ -361,6 +364,7 @@ class Seeder:
         values = ValueCheck(info, compiled.write_attrs)
         for done, rows in generate_chunks(work, total, self.workers):
             if uniquifiers is None:
+                self._check_steady(work, rows)
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
                 rows = uniquifier.apply(rows, compiled.write_attrs)
@@ -372,6 +376,19 @@ class Seeder:
                 self.progress(compiled.step.name, done, total)
         self._move_sequence(info)
         return kept if keys is None else keys
+
+    def _check_steady(self, work: StepWork, first: list[tuple]) -> None:
+        """Generate the step's first chunk again: a column that comes out different reads
+        randomness seedkit does not seed (``os.urandom``, ``secrets``, a salted hash) or keeps
+        state between calls, and would differ between runs. Only steps that run user code can."""
+        if not work.compiled.user_code:
+            return
+        again = work.chunk(0, 0, len(first))
+        if again == first:
+            return
+        attrs = work.compiled.write_attrs
+        differing = [a for i, a in enumerate(attrs) if any(x[i] != y[i] for x, y in zip(first, again, strict=True))]
+        self.result.unsteady[work.compiled.step.name] = differing
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
         with failing_as(f"writing {info.name}"):
@@ -439,6 +456,14 @@ class Seeder:
                     for attr, chosen in picked.items():
                         kwargs[attr] = self._instance(session, info.links[attr].target, chosen[i])
                     obj = step.factory.create(**kwargs)
+                    if not isinstance(obj, step.model):
+                        raise SeedFailed(
+                            f"step {step.name!r}: {step.factory.__name__}.create() returned {type(obj).__name__}, "
+                            f"not a {step.model.__name__} (an async _create? seedkit creates rows synchronously)"
+                        )
+                    # seedkit owns persistence during a seed: a factory whose _create only builds
+                    # the object (as async tutorials write them) still has its row written.
+                    session.add(obj)
                     row = tuple(getattr(obj, a) for a in info.attrs)
                     _check_values(step, values, [row])
                     if project is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 import seedkit
 from tests.conftest import ROOT, cli, cli_json, fingerprint_of, seedkit_process
-from tests.library_project import write_project
+from tests.library_project import cli_options, write_project
 
 
 def _fingerprint_in_new_process(url: str, *args: str, cwd=ROOT) -> dict:
@@ -111,3 +111,37 @@ def test_editing_one_step_leaves_unrelated_steps_unchanged(tmp_path):
         assert e.execute(query).all()[:58] == o.execute(query).all()
     engine_o.dispose()
     engine_e.dispose()
+
+
+UNSEEDED = """
+import random
+import secrets
+
+import factory
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("one column from os.urandom, one from the seeded random")
+authors = recipe.add(AuthorFactory, 3)
+books = recipe.add(
+    BookFactory,
+    per=authors,
+    count=2,
+    title=factory.LazyFunction(lambda: secrets.token_hex(8)),
+    pages=factory.LazyFunction(lambda: random.randint(50, 500)),
+)
+"""
+
+
+def test_values_from_unseeded_randomness_are_named(tmp_path, sqlite_url):
+    project = write_project(tmp_path / "p", {"unseeded": UNSEEDED})
+    report = cli_json("run", "unseeded", "--database-url", sqlite_url, *cli_options(project))
+    assert report["nondeterministic"] == {"books": ["title"]}
+    text_report = cli("run", "unseeded", "--truncate", "--yes", "--database-url", sqlite_url, *cli_options(project))
+    assert "step books: title came out different" in text_report.stdout and "os.urandom" in text_report.stdout
+    assert (
+        cli_json("run", "library", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", *cli_options(project))[
+            "nondeterministic"
+        ]
+        == {}
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import seedkit_process
 from tests.library_project import write_project
@@ -47,3 +47,29 @@ def test_a_project_of_its_own_is_seeded_through_the_cli(tmp_path, db_url):
 
     again = seedkit_process("run", "library", "--seed", "11", cwd=project, env=env)
     assert again.returncode == 2 and "--append" in again.stderr
+
+
+STOCK_ENV = """
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+connectable = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
+                                 poolclass=pool.NullPool)
+with connectable.connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_an_env_py_that_ignores_seedkits_connection_is_stopped_with_the_fix(tmp_path, db_url):
+    project = write_project(tmp_path / "library")
+    (project / "db" / "migrations" / "env.py").write_text(STOCK_ENV)
+    result = seedkit_process("run", "library", "--database-url", db_url, cwd=project)
+    assert result.returncode == 2, result.stderr
+    assert "env.py ignores the connection seedkit passes" in result.stderr
+    assert 'connection = config.attributes.get("connection")' in result.stderr
+    engine = create_engine(db_url)
+    assert inspect(engine).get_table_names() == []  # nothing migrated, nothing seeded
+    engine.dispose()

@@ -65,6 +65,27 @@ def test_a_rerun_that_yields_different_data_is_flagged(tmp_path, db_url):
     assert "data differs" in changed.stdout and first["fingerprint"] in changed.stdout
 
 
+def test_appended_data_is_no_false_drift(db_url):
+    assert cli("run", "tiny", "--seed", "3", "--database-url", db_url).exit_code == 0
+    appended = cli_json("run", "tiny", "--seed", "3", "--append", "--database-url", db_url)
+    assert appended["previous_fingerprint"] is None
+    again = cli("run", "tiny", "--seed", "3", "--truncate", "--yes", "--json", "--database-url", db_url)
+    assert again.exit_code == 0 and json.loads(again.stdout)["previous_fingerprint"] is None
+    assert "data differs" not in cli("reset", "tiny", "--seed", "3", "--yes", "--database-url", db_url).stdout
+
+
+def test_runs_recorded_by_an_earlier_seedkit_are_read_and_extended(db_url):
+    assert cli("run", "tiny", "--seed", "3", "--database-url", db_url).exit_code == 0
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # as an earlier seedkit left the table: no from_empty column
+        conn.execute(text("ALTER TABLE seedkit_runs DROP COLUMN from_empty"))
+    engine.dispose()
+    assert cli_json("status", "--database-url", db_url)["last_run"]["from_empty"] is None
+    rerun = cli_json("run", "tiny", "--seed", "3", "--truncate", "--yes", "--database-url", db_url)
+    assert rerun["previous_fingerprint"] is None
+    assert cli_json("status", "--database-url", db_url)["last_run"]["from_empty"] is True
+
+
 def test_an_index_on_an_expression_is_no_warning(db_url):
     # SQLAlchemy cannot reflect such an index; status and fingerprint read no index anyway.
     assert cli("run", "tiny", "--seed", "1", "--database-url", db_url).exit_code == 0
