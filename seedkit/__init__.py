@@ -26,8 +26,9 @@ if TYPE_CHECKING:
         UsageError,
     )
     from seedkit.loader import list_recipes
+    from seedkit.planning import plan
     from seedkit.recipe import Recipe, Step, between
-    from seedkit.runner import check_target, migrate, plan, reset, resolve_target, run, status
+    from seedkit.runner import check_target, migrate, reset, resolve_target, run, status
     from seedkit.runner import fingerprint_database as fingerprint
 
 # public name -> (module, attribute)
@@ -53,8 +54,9 @@ _EXPORTS = {
     "between": ("seedkit.recipe", "between"),
     **{
         name: ("seedkit.runner", name)
-        for name in ("check_target", "migrate", "plan", "reset", "resolve_target", "run", "status")
+        for name in ("check_target", "migrate", "reset", "resolve_target", "run", "status")
     },
+    "plan": ("seedkit.planning", "plan"),
     "fingerprint": ("seedkit.runner", "fingerprint_database"),
 }
 

@@ -7,7 +7,6 @@ generate and write, record the run, commit. Any failure, or Ctrl-C, rolls all of
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,29 +23,16 @@ from seedkit.config import MAX_SEED, WRITERS, Settings
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
-from seedkit.loader import load_recipe
+from seedkit.planning import check_scale, resolve_recipe
 from seedkit.randomness import parse_now, seeded_world
-from seedkit.recipe import Between, Recipe
-from seedkit.report import Plan, PlannedStep, RunRecord, RunReport, Status
+from seedkit.recipe import Recipe
+from seedkit.report import RunRecord, RunReport, Status
 from seedkit.safety import check_writable
-from seedkit.seeding import Progress, Seeder, scaled_size
+from seedkit.seeding import Progress, Seeder
 from seedkit.writers import make_writer
 
 MODES = ("refuse", "append", "truncate", "if_empty")
 Retry = Callable[[int, float, str], None]
-
-
-def _recipe(settings: Settings, recipe: str | Recipe) -> Recipe:
-    if isinstance(recipe, Recipe):
-        recipe.name = recipe.name or "recipe"
-        recipe.validate()
-        return recipe
-    return load_recipe(settings.recipes_dir, recipe, settings.root)
-
-
-def _check_scale(scale: float) -> None:
-    if not (scale > 0 and math.isfinite(scale)):
-        raise UsageError(f"scale must be a finite number greater than 0, got {scale}")
 
 
 def check_seed(seed: int) -> None:
@@ -157,14 +143,14 @@ def run(
     """
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
-    _check_scale(scale)
+    check_scale(scale)
     check_seed(seed)
     if workers < 1:
         raise UsageError(f"workers must be at least 1, got {workers}")
     if writer not in WRITERS:
         raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
     clock = parse_now(now)
-    loaded = _recipe(settings, recipe)
+    loaded = resolve_recipe(settings, recipe)
     url = parse_url(settings.database_url)
     target = resolve_target(settings)
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
@@ -287,33 +273,6 @@ def migrate(settings: Settings, revision: str = "head", *, wait: float = 0, wait
         else:
             migrations.upgrade(conn, config, revision)
         return migrations.current_revision(conn)
-
-
-def plan(recipe: str | Recipe, *, settings: Settings, scale: float = 1.0) -> Plan:
-    """The ordered steps and expected row counts, without touching any database."""
-    _check_scale(scale)
-    loaded = _recipe(settings, recipe)
-    expected: dict[str, float] = {}
-    steps = []
-    for step in loaded.validate():
-        deps = loaded.dependencies(step)
-        if step.per is None:
-            rows = scaled_size(step.size, scale)
-            expected[step.name], size = float(rows), str(rows)
-        else:
-            parents = loaded.resolve(step, step.per, "per")
-            count = step.count if isinstance(step.count, (int, Between)) else "custom"
-            expected[step.name] = sum(expected[p.name] for p in parents) * _mean_count(step.count)
-            size = f"{count} per {', '.join(p.name for p in parents)}"
-        steps.append(PlannedStep(step.name, step.info.name, size, expected[step.name], tuple(d.name for d in deps)))
-    return Plan(loaded.name, scale, tuple(steps))
-
-
-def _mean_count(count: object) -> float:
-    """Expected children per parent; a callable count has no known mean."""
-    if isinstance(count, Between):
-        return (count.low + count.high) / 2
-    return float(count) if isinstance(count, int) else float("nan")
 
 
 def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Fingerprint:

@@ -35,6 +35,7 @@ from seedkit.generate import (
     effective_declarations,
 )
 from seedkit.parallel import StepWork, generate_chunks
+from seedkit.planning import scaled_size
 from seedkit.pools_ahead import PoolsAhead
 from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
@@ -58,10 +59,6 @@ class SeedResult:
     hashes: dict[str, Future[TableFingerprint]] = field(default_factory=dict)
     planned: dict[str, tuple[str, int]] = field(default_factory=dict)  # step -> (table, rows it made)
     unsteady: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that are not deterministic
-
-
-def scaled_size(size: int, scale: float) -> int:
-    return max(0, round(size * scale))
 
 
 def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:

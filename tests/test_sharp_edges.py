@@ -283,6 +283,13 @@ def test_version_help_and_completion_load_no_database_libraries():
     )
     result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+    plan = (
+        "import sys\nsys.argv = ['seedkit', 'plan', 'demo']\nfrom seedkit.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted({'alembic', 'psycopg'} & set(sys.modules)))\n"
+    )
+    planned = subprocess.run([sys.executable, "-c", plan], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in planned.stdout, planned.stdout + planned.stderr
     version = seedkit_process("--version")
     assert version.returncode == 0 and version.stdout.startswith("seedkit ")
     assert "--install-completion" in seedkit_process("--help").stdout
