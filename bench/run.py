@@ -13,7 +13,12 @@ One command, one process tree, one run, on the demo schema:
       keys, indexes and foreign keys dropped, data loaded, then keys and indexes rebuilt and the
       foreign keys added back (validated), all in one transaction.
 
-It prints a table and, last, one JSON line with rows/s of each and the ratios (1)/(2), (1)/(3),
+Then start-up (``seedkit --help``, the quick start into a new SQLite file) and realism: per Faker
+column of the demo at --realism-scale, distinct values against Faker called once per row for the
+same rows and the unique values tagged; the share of distinct ``utcnow`` instants over 5,000 rows
+and the span of ``date_time_this_year`` under the default clock.
+
+It prints tables and, last, one JSON line with rows/s of each and the ratios (1)/(2), (1)/(3),
 (5)/(1). Figures are only comparable within one run: the machines are shared and noisy.
 
     python bench/run.py                 # defaults: --scale 2000 (~1.2M rows)
@@ -26,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -36,6 +42,7 @@ import uuid
 from pathlib import Path
 
 from rich.console import Console
+from faker import Faker
 from rich.table import Table
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -293,6 +300,7 @@ def main() -> None:
     parser.add_argument("--sqlite-scale", type=float, default=400, help="demo recipe scale into SQLite")
     parser.add_argument("--create-items", type=int, default=300, help="order items for (2), 4 rows each")
     parser.add_argument("--build-items", type=int, default=25_000, help="order items for (3), 4 rows each")
+    parser.add_argument("--realism-scale", type=float, default=200, help="demo scale for the realism report")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL")
     args = parser.parse_args()
 
@@ -347,11 +355,77 @@ def main() -> None:
         },
     }
     summary["startup"] = startup()
+    summary["realism"] = realism(args.realism_scale)
+    summary["clock"] = moving_clock()
+    shown = Table("column", "provider", "rows", "distinct", "Faker per row", "ratio", "tagged", "Faker collisions",
+                  title=f"realism: demo at --scale {args.realism_scale:g} (SQLite)")  # fmt: skip
+    for line in summary["realism"]:
+        shown.add_row(
+            line["column"], line["provider"], f"{line['rows']:,}", f"{line['distinct']:,}",
+            f"{line['faker_per_row']:,}", f"{line['ratio']:.3f}",
+            f"{line.get('tagged', '')}", f"{line.get('faker_collisions', '')}",
+        )  # fmt: skip
+    Console(width=140).print(shown)
+    console.print(
+        f"utcnow over 5,000 rows: {summary['clock']['utcnow_distinct_share']:.1%} distinct (target 95%); "
+        f"date_time_this_year spans {summary['clock']['this_year_span_days']:g} days"
+    )
     console.print(
         f"start-up: seedkit --help {summary['startup']['help_s']:.2f}s (target 0.2), "
         f"seedkit run demo --seed 42 into a new SQLite file {summary['startup']['run_demo_sqlite_s']:.2f}s (target 1.0)"
     )
     print(json.dumps(summary))
+
+
+def realism(scale: float) -> list[dict]:
+    """Per Faker column of the demo at ``scale`` (SQLite): distinct values against Faker called
+    once per row for the same number of rows, and unique values that had to be tagged."""
+    recipe, _ = _demo_models()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/realism.db"
+        seedkit.run("demo", settings=seedkit.load_settings(database_url=url), seed=42, scale=scale)
+        engine = create_engine(url)
+        report, seen = [], set()
+        with engine.connect() as conn:
+            for step in recipe.steps:
+                table = step.info.name
+                for attr, decl in step.factory._meta.declarations.items():
+                    if not isinstance(decl, factory.Faker) or (table, attr) in seen:
+                        continue
+                    seen.add((table, attr))
+                    column = step.info.column_name(attr)
+                    rows, ours = conn.execute(text(f"SELECT count(*), count(DISTINCT {column}) FROM {table}")).one()
+                    kwargs = dict(decl._defaults)
+                    fake = Faker(kwargs.pop("locale", None))
+                    fake.seed_instance(42)
+                    with seeded_world(seedkit.randomness.DEFAULT_NOW):
+                        theirs = len({getattr(fake, decl.provider)(**kwargs) for _ in range(rows)})
+                    line = {"column": f"{table}.{column}", "provider": decl.provider, "rows": rows}
+                    line |= {"distinct": ours, "faker_per_row": theirs, "ratio": round(ours / theirs, 3)}
+                    if any(attr in unique for unique in step.info.unique):
+                        tagged = conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} LIKE '%+%@%'"))
+                        line |= {"tagged": tagged.scalar_one(), "faker_collisions": rows - theirs}
+                    report.append(line)
+        engine.dispose()
+    return report
+
+
+def moving_clock() -> dict[str, float]:
+    """``LazyFunction(datetime.utcnow)`` over 5,000 rows (share distinct), and the days that
+    ``date_time_this_year`` spans under the default clock."""
+    from datetime import datetime
+
+    from seedkit import fakes
+    from seedkit.generate import Chunk
+
+    with seeded_world(seedkit.randomness.DEFAULT_NOW):
+        Chunk(1, 0)  # a chunk restarts the clock user code reads
+        instants = [datetime.utcnow() for _ in range(5000)]
+        this_year = fakes.column_for("date_time_this_year", {}, None)(random.Random(1), 5000)
+    return {
+        "utcnow_distinct_share": round(len(set(instants)) / len(instants), 4),
+        "this_year_span_days": round((max(this_year) - min(this_year)).total_seconds() / 86400, 1),
+    }
 
 
 def startup() -> dict[str, float]:

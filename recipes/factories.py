@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 import factory
 import factory.fuzzy
@@ -10,6 +11,14 @@ import factory.fuzzy
 from .models import Order, OrderItem, Product, Project, Task, User
 
 LABELS = ["bug", "feature", "docs", "ops", "design", "research"]
+
+
+def moment_after(start: datetime) -> datetime:
+    """A moment between ``start`` and now, so that a child never predates its parent.
+
+    ``random`` and the clock are seeded while seedkit runs: the same seed gives the same moment.
+    """
+    return start + max(datetime.now() - start, timedelta(0)) * random.random()
 
 
 class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
@@ -34,7 +43,7 @@ class UserFactory(BaseFactory):
         admin = factory.Trait(is_admin=True)
         suspended = factory.Trait(
             is_active=False,
-            suspended_at=factory.Faker("date_time_between", start_date="-90d", end_date="now"),
+            suspended_at=factory.LazyAttribute(lambda u: moment_after(u.created_at)),
         )
 
 
@@ -53,7 +62,7 @@ class OrderFactory(BaseFactory):
 
     user = factory.SubFactory(UserFactory)
     status = factory.fuzzy.FuzzyChoice(["pending", "paid", "shipped", "delivered", "cancelled"])
-    created_at = factory.Faker("date_time_between", start_date="-1y", end_date="now")
+    created_at = factory.LazyAttribute(lambda o: moment_after(o.user.created_at))  # after its user signed up
 
 
 class OrderItemFactory(BaseFactory):

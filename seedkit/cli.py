@@ -90,7 +90,7 @@ LockTimeout = Annotated[
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Generate rows in this many processes; same data.")]
-Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-01-01T12:00:00Z).")]
+Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-06-15T12:00:00Z).")]
 WriterChoice = Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
 

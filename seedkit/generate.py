@@ -1,11 +1,11 @@
 """Turning a factory-boy factory into rows, fast and deterministically.
 
 A factory is *compiled* once per step: each declaration becomes either a column function (all of
-a chunk's values at once: constants, sequences, Faker pools, fuzzy attributes) or a row function
+a chunk's values at once: constants, sequences, Faker columns, fuzzy attributes) or a row function
 (evaluated lazily per row, in any order the declarations need: ``LazyAttribute``,
 ``SelfAttribute``, ``Maybe``). Faker is the expensive part, so a ``factory.Faker`` declaration
-draws a pool of values once from a seeded Faker and each row samples it with the chunk's seeded
-RNG. Unique constraints are kept by :class:`seedkit.unique.Uniquifier`, which tags repeated values
+becomes a column composed from Faker's own formats and lists (:mod:`seedkit.fakes`), drawn from
+the column's seeded RNG in the chunk. Unique constraints are kept by :class:`seedkit.unique.Uniquifier`, which tags repeated values
 deterministically (``ann+2@example.org``).
 
 Declarations seedkit cannot evaluate itself (post-generation hooks, an unlinked ``SubFactory``,
@@ -25,14 +25,13 @@ from typing import Any
 import factory
 import factory.fuzzy
 from factory import declarations as fd
-from faker import Faker
 
-from seedkit.randomness import derive, is_uuid4, reseed_shared, seeded_uuid4
+from seedkit import fakes
+from seedkit.randomness import derive, is_uuid4, reseed_shared, restart_clock, seeded_uuid4
 from seedkit.recipe import Step
 from seedkit.schema import TableInfo
 
 CHUNK = 5000
-POOL_SIZE = 2000
 
 ColumnFn = Callable[["Chunk", int, int], list]  # (chunk, n, first sequence number) -> n values
 RowFn = Callable[["_Stub"], Any]
@@ -53,6 +52,11 @@ class Chunk:
     def __post_init__(self) -> None:
         self.rng = random.Random(derive(self.step_seed, "chunk", self.number))
         reseed_shared(derive(self.step_seed, "shared", self.number))
+        restart_clock(derive(self.step_seed, "clock", self.number))
+
+    def rng_for(self, column: str) -> random.Random:
+        """A column's own randomness in this chunk: adding or editing another column leaves it be."""
+        return random.Random(derive(self.step_seed, "chunk", self.number, column))
 
 
 class _Stub:
@@ -89,41 +93,6 @@ def _deepgetattr(obj: Any, path: str, default: Any) -> Any:
     return obj
 
 
-class Pools:
-    """Faker pools for one step, drawn once per process from seeds derived from the step."""
-
-    def __init__(self, step_seed: int, rows: int) -> None:
-        self.step_seed = step_seed
-        # A pool larger than the step buys no variety; small steps start fast. Only this
-        # step's rows depend on its size, so stability under edits holds.
-        self.size = max(1, min(POOL_SIZE, rows))
-        self._pools: dict[str, list] = {}
-        self._fakers: dict[str | None, Faker] = {}
-        self.declared: dict[str, factory.Faker] = {}  # what the compiled step will ask for
-
-    def adopt(self, drawn: dict[str, list]) -> None:
-        """Take pools drawn elsewhere from the same step seed and size (see :mod:`seedkit.pools_ahead`)."""
-        self._pools.update(drawn)
-
-    def draw_declared(self) -> dict[str, list]:
-        """Draw every pool the compiled step declared, now; all of them by name."""
-        return {name: self.get(name, decl) for name, decl in self.declared.items()}
-
-    def get(self, name: str, decl: factory.Faker) -> list:
-        pool = self._pools.get(name)
-        if pool is None:
-            kwargs = dict(decl._defaults)
-            locale = kwargs.pop("locale", None)
-            fake = self._fakers.get(locale)
-            if fake is None:
-                # Unweighted Faker is ~6x faster per value; the pool is sampled anyway.
-                fake = self._fakers[locale] = Faker(locale, use_weighting=False)
-            fake.seed_instance(derive(self.step_seed, "pool", name))
-            draw = fake.get_formatter(decl.provider)  # what format() looks up on every call (~15% of a draw)
-            pool = self._pools[name] = [draw(**kwargs) for _ in range(self.size)]
-        return pool
-
-
 def _is_declaration(value: Any) -> bool:
     return isinstance(value, fd.BaseDeclaration)
 
@@ -131,8 +100,7 @@ def _is_declaration(value: Any) -> bool:
 class Compiler:
     """Compiles one factory's declarations for one step."""
 
-    def __init__(self, pools: Pools, static: dict[str, Any]) -> None:
-        self.pools = pools
+    def __init__(self, static: dict[str, Any]) -> None:
         self.static = static  # trait flags and plain parameters known before any row exists
 
     def column(self, name: str, decl: Any) -> ColumnFn | None:
@@ -144,9 +112,12 @@ class Compiler:
         if isinstance(decl, factory.Faker):
             if any(_is_declaration(v) for v in decl._defaults.values()):
                 raise Unsupported(f"{name}: Faker arguments that are declarations")
-            pools = self.pools
-            pools.declared[name] = decl
-            return lambda chunk, n, seq: chunk.rng.choices(pools.get(name, decl), k=n)
+            kwargs = dict(decl._defaults)
+            locale = kwargs.pop("locale", None)
+            faker_column = fakes.column_for(decl.provider, kwargs, locale)
+            if faker_column is None:
+                faker_column = fakes.PerRow(fakes.composer_for(locale).fake, decl.provider, kwargs).column
+            return lambda chunk, n, seq: faker_column(chunk.rng_for(name), n)
         if isinstance(decl, fd.LazyAttributeSequence):
             return None
         if isinstance(decl, fd.Sequence):
@@ -320,7 +291,7 @@ def effective_declarations(step: Step) -> tuple[dict[str, Any], dict[str, Any]]:
     return decls, static
 
 
-def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str, list]) -> CompiledStep:
+def compile_step(step: Step, link_attr: str | None, refs: dict[str, list]) -> CompiledStep:
     """Compile ``step``; raise :class:`Unsupported` (with the reason) for the factory path."""
     meta = step.factory._meta
     info = step.info
@@ -328,7 +299,7 @@ def compile_step(step: Step, pools: Pools, link_attr: str | None, refs: dict[str
         names = ", ".join(meta.post_declarations.as_dict())
         raise Unsupported(f"post-generation declarations ({names})")
     decls, static = effective_declarations(step)
-    compiler = Compiler(pools, static)
+    compiler = Compiler(static)
     linked = set(step.refs) | ({link_attr} if link_attr else set())
     rename = dict(meta.rename)
 

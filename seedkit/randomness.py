@@ -14,7 +14,7 @@ import hashlib
 import random
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factory.random
@@ -25,7 +25,11 @@ from sqlalchemy import Table
 from seedkit.errors import UsageError
 from seedkit.schema import zero_arg
 
-DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+# Mid-month in mid-year: Faker's relative windows (this_year, this_month, -90d) all span weeks
+# or months before it, never hours.
+DEFAULT_NOW = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
+# The clock user code reads moves through the day before the run clock (see MovingClock).
+CLOCK_WINDOW = timedelta(days=1)
 EARLIEST_NOW = datetime(1980, 1, 1, tzinfo=UTC)
 LATEST_NOW = datetime(9000, 1, 1, tzinfo=UTC)
 _ORIGINAL_UUID4 = uuid.uuid4
@@ -66,7 +70,7 @@ def parse_now(value: str | datetime | None) -> datetime:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
             raise UsageError(
-                f"now must be an ISO 8601 date and time such as 2026-01-01T12:00:00Z, got {value!r}"
+                f"now must be an ISO 8601 date and time such as 2026-06-15T12:00:00Z, got {value!r}"
             ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -80,17 +84,70 @@ def parse_now(value: str | datetime | None) -> datetime:
     return value
 
 
+class MovingClock:
+    """The clock user code reads during a seed: deterministic, yet moving like a real one.
+
+    With a frozen clock every ``datetime.utcnow()`` in a factory is the same instant. This one
+    moves forward by a seeded 1 ms to 1 s at every read, as a clock does while rows are made,
+    through the day before the run clock (``CLOCK_WINDOW``), wrapping to its start rather than
+    passing the run clock. Each chunk restarts it at a point drawn from its own seed, so a
+    chunk's reads give the same instants in any process, and in any order of chunks.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.end = _ns(now)
+        self.window = int(CLOCK_WINDOW.total_seconds()) * 1_000_000_000
+        self.position = self.end
+        self._rng = random.Random(0)
+
+    def restart(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self.position = self.end - self.window + int(self._rng.random() * self.window)
+
+    def time_ns(self) -> int:
+        self.position += 1_000_000 + int(self._rng.random() * 999_000_000)
+        if self.position > self.end:
+            self.position -= self.window
+        return self.position
+
+
+def _ns(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
+
+
+_clock: MovingClock | None = None
+_run_now: datetime | None = None
+
+
+def restart_clock(seed: int) -> None:
+    """Start the moving clock afresh for a chunk (nothing outside a seed)."""
+    if _clock is not None:
+        _clock.restart(seed)
+
+
+def run_now() -> datetime:
+    """The run clock itself (UTC), fixed for the whole run: what relative windows ("-2y" to
+    "now") are measured from. Outside a seed, the real time."""
+    return _run_now if _run_now is not None else datetime.now(UTC)
+
+
 @contextlib.contextmanager
 def seeded_world(now: datetime) -> Iterator[None]:
-    """Pin the clock at ``now`` (in UTC) and route ``uuid.uuid4`` through seeded randomness."""
+    """Set the run clock at ``now`` (in UTC), let user code read a clock moving up to it, and
+    route ``uuid.uuid4`` through seeded randomness."""
+    global _clock, _run_now
     saved_random = random.getstate()
     saved_factory = factory.random.randgen.getstate()
     saved_faker = faker.generator.random.getstate()
     uuid.uuid4 = seeded_uuid4
     try:
-        with time_machine.travel(now.astimezone(ZoneInfo("UTC")), tick=False):
+        with time_machine.travel(now.astimezone(ZoneInfo("UTC")), tick=False) as traveller:
+            _clock, _run_now = MovingClock(now), now.astimezone(UTC)
+            # time-machine asks its traveller for the time at every read, in C: answer from ours.
+            traveller.time_ns = _clock.time_ns  # type: ignore[method-assign]
             yield
     finally:
+        _clock = _run_now = None
         uuid.uuid4 = _ORIGINAL_UUID4
         random.setstate(saved_random)
         factory.random.randgen.setstate(saved_factory)

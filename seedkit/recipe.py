@@ -129,7 +129,7 @@ class Recipe:
 
     # -- validation -------------------------------------------------------------------------
 
-    def _fail(self, step: Step | None, message: str) -> RecipeError:
+    def error(self, step: Step | None, message: str) -> RecipeError:
         where = str(self.path) if self.path else f"recipe {self.name!r}"
         if step is not None:
             where += f", step {step.name!r}"
@@ -140,9 +140,9 @@ class Recipe:
         seen: dict[str, Step] = {}
         for step in self.steps:
             if not isinstance(step.name, str) or not step.name:
-                raise self._fail(None, f"step_name must be a non-empty string, got {step.name!r}")
+                raise self.error(None, f"step_name must be a non-empty string, got {step.name!r}")
             if step.name in seen:
-                raise self._fail(step, "two steps share this name; pass step_name=... to tell them apart")
+                raise self.error(step, "two steps share this name; pass step_name=... to tell them apart")
             seen[step.name] = step
             self._check_step(step)
         return self._ordered()
@@ -150,21 +150,21 @@ class Recipe:
     def _check_step(self, step: Step) -> None:
         f = step.factory
         if not (isinstance(f, type) and issubclass(f, factory.Factory)):
-            raise self._fail(step, f"{f!r} is not a factory-boy factory class")
+            raise self.error(step, f"{f!r} is not a factory-boy factory class")
         if not is_mapped(f._meta.model):
-            raise self._fail(step, f"{f.__name__}'s model {f._meta.model!r} is not a mapped SQLAlchemy model")
+            raise self.error(step, f"{f.__name__}'s model {f._meta.model!r} is not a mapped SQLAlchemy model")
         if not issubclass(f, SQLAlchemyModelFactory):
-            raise self._fail(step, f"{f.__name__} must subclass factory.alchemy.SQLAlchemyModelFactory")
+            raise self.error(step, f"{f.__name__} must subclass factory.alchemy.SQLAlchemyModelFactory")
 
         if step.per is None:
             if step.count is not None:
-                raise self._fail(step, "count= needs per=<parent step>; use size= for a fixed batch")
+                raise self.error(step, "count= needs per=<parent step>; use size= for a fixed batch")
             _check_size(self, step, step.size, "size")
         else:
             if step.size is not None:
-                raise self._fail(step, "give either size= or per=/count=, not both")
+                raise self.error(step, "give either size= or per=/count=, not both")
             if step.count is None:
-                raise self._fail(step, "per= needs count= (a number, between(lo, hi) or a callable)")
+                raise self.error(step, "per= needs count= (a number, between(lo, hi) or a callable)")
             if not callable(step.count):
                 step.count = _normalise_count(self, step, step.count)
             parents = self.resolve(step, step.per, "per")
@@ -174,14 +174,14 @@ class Recipe:
         for attr, source in step.refs.items():
             link = step.info.links.get(attr)
             if link is None:
-                raise self._fail(
+                raise self.error(
                     step,
                     f"refs key {attr!r} is not a many-to-one relationship of {step.model.__name__} "
                     f"(it has: {', '.join(step.info.links) or 'none'})",
                 )
             for target in self.resolve(step, source, f"refs[{attr!r}]"):
                 if not issubclass(target.model, link.target):
-                    raise self._fail(
+                    raise self.error(
                         step, f"refs[{attr!r}] points at {target.model.__name__}, expected {link.target.__name__}"
                     )
 
@@ -189,13 +189,13 @@ class Recipe:
         for trait in step.traits:
             if not isinstance(parameters.get(trait), factory.Trait):
                 known = [k for k, v in parameters.items() if isinstance(v, factory.Trait)]
-                raise self._fail(
+                raise self.error(
                     step,
                     f"unknown trait {trait!r} for {f.__name__} (known: {', '.join(known) or 'none'})",
                 )
         known_names = set(f._meta.declarations) | set(parameters) | set(step.info.attrs) | set(step.info.links)
         if step.info.pk is not None and step.info.pk in step.overrides:
-            raise self._fail(
+            raise self.error(
                 step,
                 f"override of the primary key {step.info.pk!r}: seedkit numbers {step.info.name}.{step.info.pk} "
                 "itself (after any rows already there) so that other steps can point at these rows; "
@@ -203,7 +203,7 @@ class Recipe:
             )
         for key in step.overrides:
             if key not in known_names:
-                raise self._fail(
+                raise self.error(
                     step, f"override {key!r} is neither a declaration of {f.__name__} nor a model attribute"
                 )
 
@@ -211,26 +211,26 @@ class Recipe:
         """The steps a ``per=``/``refs=`` source stands for: a step, or every step of a model."""
         if isinstance(source, Step):
             if source.recipe is not self:
-                raise self._fail(step, f"{what} names step {source.name!r} of another recipe")
+                raise self.error(step, f"{what} names step {source.name!r} of another recipe")
             return [source]
         if isinstance(source, type):
             steps = [s for s in self.steps if s.model is source or issubclass(s.model, source)]
             if not steps:
-                raise self._fail(step, f"{what} refers to model {source.__name__}, which no step of this recipe seeds")
+                raise self.error(step, f"{what} refers to model {source.__name__}, which no step of this recipe seeds")
             return steps
-        raise self._fail(step, f"{what} must be a step or a model class, not {source!r}")
+        raise self.error(step, f"{what} must be a step or a model class, not {source!r}")
 
     def parent_link(self, step: Step, parent_model: type) -> str:
         """The relationship through which ``step``'s rows point at their ``per=`` parent."""
         links = step.info.links
         if step.link is not None:
             if step.link not in links:
-                raise self._fail(step, f"link={step.link!r} is not a many-to-one relationship of {step.model.__name__}")
+                raise self.error(step, f"link={step.link!r} is not a many-to-one relationship of {step.model.__name__}")
             return step.link
         candidates = [name for name, link in links.items() if issubclass(parent_model, link.target)]
         if len(candidates) != 1:
             detail = "none" if not candidates else f"several ({', '.join(candidates)}); pass link=..."
-            raise self._fail(
+            raise self.error(
                 step, f"{step.model.__name__} needs one relationship to {parent_model.__name__}, found {detail}"
             )
         return candidates[0]
@@ -256,7 +256,7 @@ class Recipe:
             if step is None:
                 cycle = " -> ".join(s.name for s in pending)
                 first = next(iter(pending))
-                raise self._fail(first, f"steps depend on each other in a cycle: {cycle}")
+                raise self.error(first, f"steps depend on each other in a cycle: {cycle}")
             ordered.append(step)
             del pending[step]
             for deps in pending.values():
@@ -282,9 +282,9 @@ def _legacy_step_name(factory_class: type, model: Any, overrides: dict[str, Any]
 
 def _check_size(recipe: Recipe, step: Step, value: Any, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise recipe._fail(step, f"{what} must be a whole number, got {value!r}")
+        raise recipe.error(step, f"{what} must be a whole number, got {value!r}")
     if value < 0:
-        raise recipe._fail(step, f"{what} must not be negative, got {value}")
+        raise recipe.error(step, f"{what} must not be negative, got {value}")
 
 
 def _normalise_count(recipe: Recipe, step: Step, count: Any) -> Between | int:
@@ -298,5 +298,5 @@ def _normalise_count(recipe: Recipe, step: Step, count: Any) -> Between | int:
     _check_size(recipe, step, low, "count's low end")
     _check_size(recipe, step, high, "count's high end")
     if low > high:
-        raise recipe._fail(step, f"count range {low}-{high} is empty")
+        raise recipe.error(step, f"count range {low}-{high} is empty")
     return Between(low, high)

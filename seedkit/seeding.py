@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TypeVar
@@ -26,23 +26,20 @@ from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
 from seedkit.fingerprints import TableFingerprint, reflect_tables, table_fingerprint
 from seedkit.generate import (
     CHUNK,
-    POOL_SIZE,
     Chunk,
     CompiledStep,
-    Pools,
     Unsupported,
     compile_step,
     effective_declarations,
 )
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.planning import scaled_size
-from seedkit.pools_ahead import PoolsAhead
 from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
 from seedkit.switching import switching_often
-from seedkit.unique import Uniquifier, uniquifiers_for
+from seedkit.unique import Unfit, Uniquifier, uniquifiers_for
 from seedkit.values import Misfit, ValueCheck
 from seedkit.writers import Writer
 from seedkit.writers.orm import OrmWriter
@@ -77,7 +74,7 @@ def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
         for _ in range(n):
             value = spec(rng)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise step.recipe._fail(step, f"count callable returned {value!r}; it must return a whole number ≥ 0")
+                raise step.recipe.error(step, f"count callable returned {value!r}; it must return a whole number ≥ 0")
             counts.append(value)
     return counts
 
@@ -160,6 +157,15 @@ def _factories_bound_to(session: Session) -> Iterator[None]:
             meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = values
 
 
+def _unique(step: Step, uniquifier: Uniquifier, rows: list[tuple], attrs: tuple[str, ...]) -> list[tuple]:
+    try:
+        return uniquifier.apply(rows, attrs)
+    except Unfit as unfit:
+        if unfit.recipe_error:
+            raise step.recipe.error(step, str(unfit)) from None
+        raise SeedFailed(f"step {step.name!r}: {unfit}") from None
+
+
 def _check_values(step: Step, values: ValueCheck, rows: Sequence[tuple]) -> None:
     try:
         values.check(rows)
@@ -200,25 +206,10 @@ class Seeder:
         self.result = SeedResult()
         self.described = MetaData()  # the run's tables as the database describes them (hash_tables)
         self._orm: OrmWriter | None = None
-        self.ahead = PoolsAhead([])  # replaced per run in _seed_all
 
     def seed_all(self) -> SeedResult:
         with collecting_rarely(), switching_often():
-            return self._seed_all()
-
-    def _seed_all(self) -> SeedResult:
-        steps = self.recipe.validate()
-        # Forked before the writer's thread starts; drawn pools arrive while earlier steps run.
-        with closing(PoolsAhead(self._drawn_ahead(steps))) as self.ahead:
-            return self._seed_steps(steps)
-
-    def _drawn_ahead(self, steps: list[Step]) -> list[tuple[Step, int, int]]:
-        """The steps whose pools the helper draws: (step, step seed, rows)."""
-        return [
-            (step, self._step_seed(step), rows)
-            for step in steps[1:]
-            if step.per is None and (rows := scaled_size(step.size, self.scale)) >= POOL_SIZE
-        ]
+            return self._seed_steps(self.recipe.validate())
 
     def _seed_steps(self, steps: list[Step]) -> SeedResult:
         needed = kept_attributes(self.recipe, steps)
@@ -309,13 +300,11 @@ class Seeder:
         refs = {attr: self._rows_of(recipe.resolve(step, src, "refs")) for attr, src in step.refs.items()}
         for attr, rows in refs.items():
             if not rows and total:
-                raise recipe._fail(step, f"refs[{attr!r}] has no rows to pick from (its steps created none)")
+                raise recipe.error(step, f"refs[{attr!r}] has no rows to pick from (its steps created none)")
 
         info = step.info
-        pools = Pools(step_seed, total)
-        pools.adopt(self.ahead.take(step))
         try:
-            compiled = compile_step(step, pools, link_attr, refs)
+            compiled = compile_step(step, link_attr, refs)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
             # factory-boy looks parents up by key: put back the keys and indexes a fast writer
@@ -364,7 +353,7 @@ class Seeder:
                 self._check_steady(work, rows)
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
-                rows = uniquifier.apply(rows, compiled.write_attrs)
+                rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
             _check_values(compiled.step, values, rows)
             self._write(info, compiled.write_attrs, rows)
             if project is not None:

@@ -1,0 +1,483 @@
+"""Faker, a column at a time: Faker's own formats and element lists, composed from seeded choices.
+
+Calling Faker once per row is realistic but slow (a weighted ``name()`` costs ~70 µs); sampling a
+small pool of its values is fast but visibly repetitive. Most providers are formats over element
+lists — a name is ``{{first_name}} {{last_name}}`` (weighted, with rarer prefixed and suffixed
+formats), an email is a user name and a domain, a sentence is words from a list — so a column of
+``n`` values can be built the way Faker builds one value, for all rows at once: one weighted
+``choices`` call per format and per list, then joins. The space is Faker's (millions of names, not
+2,000), and so are the weights, so common first names stay common.
+
+The composers mirror the provider code of the pinned Faker release, read from the locale's own
+provider objects (``fake.name.__self__.formats``); a provider they do not cover is called once per
+row by a Faker seeded per chunk (:class:`PerRow`). Every draw goes through ``Random.random()``
+(``choices`` and arithmetic on it), the one method Python keeps stable across versions.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from itertools import accumulate
+from typing import Any
+
+from faker import Faker
+from faker.decode import unidecode
+from faker.utils.text import slugify
+
+Column = Callable[[random.Random, int], list]  # (seeded rng, n) -> n values
+
+_TOKEN = re.compile(r"\{\{\s*(\w+)(:\s*\w+?)?\s*\}\}")  # faker.generator's _re_token
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Weighted:
+    """An element list as Faker's ``random_element`` reads it: an OrderedDict's values are
+    weights; any other sequence is uniform."""
+
+    def __init__(self, elements: Any) -> None:
+        if hasattr(elements, "items"):
+            self.values = list(elements.keys())
+            self.cum: list[float] | None = list(accumulate(elements.values()))
+        else:
+            self.values = list(elements)
+            self.cum = None
+
+    def draw(self, rng: random.Random, n: int) -> list:
+        if self.cum is None:
+            return rng.choices(self.values, k=n)
+        return rng.choices(self.values, cum_weights=self.cum, k=n)
+
+
+def _numerify(texts: list[str], rng: random.Random) -> list[str]:
+    """Faker's ``numerify`` and ``lexify`` (``bothify``) on every string that has placeholders."""
+    out = []
+    rand = rng.random
+    for text in texts:
+        if "#" not in text and "?" not in text and "%" not in text:
+            out.append(text)
+            continue
+        chars = []
+        for ch in text:
+            if ch == "#":
+                chars.append(string.digits[int(rand() * 10)])
+            elif ch == "%":
+                chars.append(string.digits[1 + int(rand() * 9)])
+            elif ch == "?":
+                chars.append(string.ascii_letters[int(rand() * 52)])
+            else:
+                chars.append(ch)
+        out.append("".join(chars))
+    return out
+
+
+def _ascii(texts: list[str], replacements: Sequence[tuple[str, str]]) -> list[str]:
+    """Faker's ``_to_ascii``: the locale's replacements, then unidecode."""
+    out = []
+    for text in texts:
+        for search, replace in replacements:
+            text = text.replace(search, replace)
+        out.append(text if text.isascii() else unidecode(text))
+    return out
+
+
+def _lower(texts: list[str]) -> list[str]:
+    return [t.lower() for t in texts]
+
+
+def _join(*columns: list[str], sep: str = "") -> list[str]:
+    return [sep.join(parts) for parts in zip(*columns, strict=True)]
+
+
+class Composer:
+    """Column functions for one locale's providers; ``None`` where a provider is not composable."""
+
+    def __init__(self, locale: str | None) -> None:
+        self.fake = Faker(locale)
+        self._columns: dict[str, Column | None] = {}
+
+    def _provider(self, name: str) -> Any:
+        method = getattr(self.fake, name, None)
+        return getattr(method, "__self__", None)
+
+    def token(self, name: str) -> Column:
+        """A column for a ``{{token}}`` inside a format: composed, or Faker per row."""
+        column = self.plain(name)
+        return column if column is not None else PerRow(self.fake, name, {}).column
+
+    def plain(self, name: str) -> Column | None:
+        """A column for a provider called without arguments."""
+        if name not in self._columns:
+            self._columns[name] = self._compose(name)
+        return self._columns[name]
+
+    # -- building blocks ------------------------------------------------------------------------
+
+    def _element(self, provider: Any, attribute: str) -> Column | None:
+        elements = getattr(provider, attribute, None)
+        if not elements:
+            return None
+        weighted = Weighted(elements)
+        return weighted.draw
+
+    def _formats(self, provider: Any, attribute: str) -> Column | None:
+        """``pattern = random_element(formats); return generator.parse(pattern)``, column-wise."""
+        formats = getattr(provider, attribute, None)
+        if not formats:
+            return None
+        chosen = Weighted(formats)
+        parsed = {f: self._parse(f) for f in chosen.values}
+
+        def column(rng: random.Random, n: int) -> list:
+            picks = chosen.draw(rng, n)
+            out: list = [None] * n
+            rows_of: dict[str, list[int]] = {}
+            for i, pattern in enumerate(picks):
+                rows_of.setdefault(pattern, []).append(i)
+            for pattern in chosen.values:  # a fixed order, whatever order the rows chose them in
+                rows = rows_of.get(pattern)
+                if rows:
+                    for i, value in zip(rows, parsed[pattern](rng, len(rows)), strict=True):
+                        out[i] = value
+            return out
+
+        return column
+
+    def _parse(self, pattern: str) -> Column:
+        """A format string's values: its literal text around a column per ``{{token}}``."""
+        pieces: list[str | Column] = []
+        position = 0
+        for match in _TOKEN.finditer(pattern):
+            pieces.append(pattern[position : match.start()])
+            pieces.append(self.token(match.group(1)))
+            position = match.end()
+        pieces.append(pattern[position:])
+        literal = all(isinstance(p, str) for p in pieces)
+
+        def column(rng: random.Random, n: int) -> list[str]:
+            if literal:
+                return [pattern] * n
+            parts = [[p] * n if isinstance(p, str) else p(rng, n) for p in pieces]
+            return ["".join(map(str, row)) for row in zip(*parts, strict=True)]
+
+        return column
+
+    # -- providers ------------------------------------------------------------------------------
+
+    def _compose(self, name: str) -> Column | None:
+        special = _SPECIAL.get(name)
+        if special is not None:
+            return special(self)
+        provider = self._provider(name)
+        if provider is None:
+            return None
+        attribute = _ELEMENTS.get(name)
+        if attribute is not None:
+            return self._element(provider, attribute)
+        attribute = _FORMATS.get(name)
+        if attribute is not None:
+            return self._formats(provider, attribute)
+        return None
+
+    def user_name(self) -> Column | None:
+        provider = self._provider("user_name")
+        formats = self._formats(provider, "user_name_formats")
+        if formats is None:
+            return None
+        replacements = getattr(provider, "replacements", ())
+
+        def column(rng: random.Random, n: int) -> list[str]:  # @slugify_unicode
+            names = _ascii(_lower(_numerify(formats(rng, n), rng)), replacements)
+            return [slugify(name, allow_unicode=True) for name in names]
+
+        return column
+
+    def domain_word(self) -> Column | None:
+        provider = self._provider("domain_word")
+        company = self.plain("company")
+        if company is None:
+            return None
+        replacements = getattr(provider, "replacements", ())
+
+        def column(rng: random.Random, n: int) -> list[str]:  # @lowercase @slugify_unicode
+            words = _ascii([c.split(" ")[0] for c in company(rng, n)], replacements)
+            return [slugify(w, allow_unicode=True).lower() for w in words]
+
+        return column
+
+    def _at(self, domain: str) -> Column | None:
+        """``user_name() + "@" + <domain>()``, lower-cased (Faker's ``@lowercase``)."""
+        user, host = self.plain("user_name"), self.token(domain)
+        if user is None:
+            return None
+        return lambda rng, n: _lower(_join(user(rng, n), ["@"] * n, host(rng, n)))
+
+    def domain_name(self) -> Column | None:
+        word, tld = self.plain("domain_word"), self.token("tld")
+        if word is None:
+            return None
+        return lambda rng, n: _lower(_join(word(rng, n), ["."] * n, tld(rng, n)))
+
+    def _word_lists(self, name: str, attribute: str) -> Column | None:
+        """``" ".join(random_element(words) for words in <lists>)``: catch_phrase, bs."""
+        lists = getattr(self._provider(name), attribute, None)
+        if not lists:
+            return None
+        columns = [Weighted(words).draw for words in lists]
+        return lambda rng, n: _join(*(c(rng, n) for c in columns), sep=" ")
+
+
+def _same_as(other: str) -> Callable[[Composer], Column | None]:
+    return lambda composer: composer.plain(other)
+
+
+# Providers that return ``random_element(<attribute>)`` of their provider object.
+_ELEMENTS = {
+    "first_name": "first_names",
+    "last_name": "last_names",
+    "first_name_male": "first_names_male",
+    "first_name_female": "first_names_female",
+    "first_name_nonbinary": "first_names_nonbinary",
+    "last_name_male": "last_names_male",
+    "last_name_female": "last_names_female",
+    "last_name_nonbinary": "last_names_nonbinary",
+    "prefix_male": "prefixes_male",
+    "prefix_female": "prefixes_female",
+    "prefix_nonbinary": "prefixes_nonbinary",
+    "suffix_male": "suffixes_male",
+    "suffix_female": "suffixes_female",
+    "suffix_nonbinary": "suffixes_nonbinary",
+    "free_email_domain": "free_email_domains",
+    "safe_domain_name": "safe_domain_names",
+    "tld": "tlds",
+    "company_suffix": "company_suffixes",
+    "city_prefix": "city_prefixes",
+    "city_suffix": "city_suffixes",
+    "street_suffix": "street_suffixes",
+    "state": "states",
+    "state_abbr": "states_abbr",
+    "country": "countries",
+    "job": "jobs",
+}
+# Providers that return ``generator.parse(random_element(<attribute>))``.
+_FORMATS = {
+    "name": "formats",
+    "name_male": "formats_male",
+    "name_female": "formats_female",
+    "name_nonbinary": "formats_nonbinary",
+    "company": "formats",
+    "city": "city_formats",
+    "street_name": "street_name_formats",
+}
+_SPECIAL: dict[str, Callable[[Composer], Column | None]] = {
+    "user_name": Composer.user_name,
+    "domain_word": Composer.domain_word,
+    "domain_name": Composer.domain_name,
+    "email": lambda c: c._at("safe_domain_name"),
+    "safe_email": lambda c: c._at("safe_domain_name"),
+    "free_email": lambda c: c._at("free_email_domain"),
+    "company_email": lambda c: c._at("domain_name"),
+    "catch_phrase": lambda c: c._word_lists("catch_phrase", "catch_phrase_words"),
+    "bs": lambda c: c._word_lists("bs", "bsWords"),
+}
+
+
+# -- providers with arguments -----------------------------------------------------------------
+
+
+def _words_column(composer: Composer, kwargs: dict[str, Any]) -> tuple[Weighted, Any] | None:
+    provider = composer._provider("words")
+    if provider is None or set(kwargs) - {"nb_words", "variable_nb_words", "ext_word_list", "nb"}:
+        return None
+    words = kwargs.get("ext_word_list") or provider.get_words_list()
+    return Weighted(words), provider
+
+
+def sentence(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    """Faker's ``sentence``: ±40% words (at least one), the first title-cased, a full stop."""
+    found = _words_column(composer, kwargs)
+    if found is None:
+        return None
+    words, provider = found
+    nb_words = kwargs.get("nb_words", 6)
+    variable = kwargs.get("variable_nb_words", True)
+    connector, stop = provider.word_connector, provider.sentence_punctuation
+
+    def column(rng: random.Random, n: int) -> list[str]:
+        if nb_words <= 0:
+            return [""] * n
+        rand = rng.random
+        out = []
+        for _ in range(n):
+            count = max(1, int(nb_words * (60 + int(rand() * 81)) / 100)) if variable else nb_words
+            chosen = words.draw(rng, count)
+            chosen[0] = chosen[0].title()
+            out.append(connector.join(chosen) + stop)
+        return out
+
+    return column
+
+
+def word(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    found = _words_column(composer, kwargs)
+    return found[0].draw if found is not None else None
+
+
+def _timestamp(value: Any, now: datetime) -> float:
+    """Faker's ``_parse_date_time`` with ``now`` given (the run clock as the column reads it)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
+    if isinstance(value, timedelta):
+        return (now + value).timestamp()
+    if isinstance(value, int):
+        return float(value)
+    if value == "now":
+        return now.timestamp()
+    from faker.providers.date_time import Provider as DateTimes
+
+    return (now + timedelta(**DateTimes._parse_date_string(value))).timestamp()
+
+
+def date_time_between(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    """Faker's ``date_time_between``: uniform seconds between two moments (naive UTC by default)."""
+    if set(kwargs) - {"start_date", "end_date", "tzinfo"}:
+        return None
+    start_spec, end_spec = kwargs.get("start_date", "-30y"), kwargs.get("end_date", "now")
+    tzinfo = kwargs.get("tzinfo")
+
+    def column(rng: random.Random, n: int) -> list[datetime]:
+        now = datetime.now(tzinfo or UTC)
+        start, end = _timestamp(start_spec, now), _timestamp(end_spec, now)
+        if start > end:
+            raise ValueError("empty range for date_time_between: start must be before end")
+        span = end - start
+        seconds = [start + span * r for r in (rng.random() for _ in range(n))]
+        if tzinfo is None:
+            return [_EPOCH + timedelta(seconds=s) for s in seconds]
+        return [(_EPOCH_UTC + timedelta(seconds=s)).astimezone(tzinfo) for s in seconds]
+
+    return column
+
+
+def _this(unit: str) -> Callable[[Composer, dict[str, Any]], Column | None]:
+    """``date_time_this_year`` and friends: from the unit's start to now (their defaults)."""
+
+    def compose(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+        if set(kwargs) - {"tzinfo"}:
+            return None
+        tzinfo = kwargs.get("tzinfo")
+
+        def column(rng: random.Random, n: int) -> list[datetime]:
+            now = datetime.now(tzinfo or UTC)
+            start = _start_of(now, unit)
+            between = date_time_between(composer, {"start_date": start, "end_date": now, "tzinfo": tzinfo})
+            assert between is not None
+            return between(rng, n)
+
+        return column
+
+    return compose
+
+
+def _start_of(now: datetime, unit: str) -> datetime:
+    if unit == "month":
+        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if unit == "year":
+        return now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    year = now.year - now.year % (10 if unit == "decade" else 100)
+    return now.replace(year=year, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def random_int(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    """``random_int(min=0, max=9999, step=1)``: uniform over the range, bounds included."""
+    if set(kwargs) - {"min", "max", "step"}:
+        return None
+    values = range(kwargs.get("min", 0), kwargs.get("max", 9999) + 1, kwargs.get("step", 1))
+    return lambda rng, n: rng.choices(values, k=n)
+
+
+def pyint(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    if set(kwargs) - {"min_value", "max_value", "step"}:
+        return None
+    return random_int(
+        composer,
+        {"min": kwargs.get("min_value", 0), "max": kwargs.get("max_value", 9999), "step": kwargs.get("step", 1)},
+    )
+
+
+def pybool(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    if set(kwargs) - {"truth_probability"}:
+        return None
+    chance = kwargs.get("truth_probability", 50) / 100
+    return lambda rng, n: [rng.random() < chance for _ in range(n)]
+
+
+def pydecimal(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
+    """A bounded ``pydecimal`` (``min_value`` and ``max_value`` given, as in price columns): uniform
+    over the range at ``right_digits`` places. Other argument sets are called per row."""
+    if set(kwargs) - {"left_digits", "right_digits", "positive", "min_value", "max_value"}:
+        return None
+    low, high, places = kwargs.get("min_value"), kwargs.get("max_value"), kwargs.get("right_digits")
+    if low is None or high is None or places is None:
+        return None
+    scale = 10**places
+    lo, hi = round(Decimal(str(low)) * scale), round(Decimal(str(high)) * scale)
+    if lo > hi:
+        return None
+    units = range(lo, hi + 1)
+    exponent = Decimal(1).scaleb(-places)
+    return lambda rng, n: [(Decimal(u) / scale).quantize(exponent) for u in rng.choices(units, k=n)]
+
+
+_WITH_ARGUMENTS: dict[str, Callable[[Composer, dict[str, Any]], Column | None]] = {
+    "sentence": sentence,
+    "word": word,
+    "date_time_between": date_time_between,
+    "date_time_this_year": _this("year"),
+    "date_time_this_month": _this("month"),
+    "date_time_this_decade": _this("decade"),
+    "date_time_this_century": _this("century"),
+    "random_int": random_int,
+    "pyint": pyint,
+    "pybool": pybool,
+    "pydecimal": pydecimal,
+}
+
+
+@cache
+def composer_for(locale: str | None) -> Composer:
+    return Composer(locale)
+
+
+def column_for(provider: str, kwargs: dict[str, Any], locale: str | None) -> Column | None:
+    """A column function for ``factory.Faker(provider, **kwargs)``, or None: call it per row."""
+    composer = composer_for(locale)
+    with_arguments = _WITH_ARGUMENTS.get(provider)
+    if with_arguments is not None:
+        return with_arguments(composer, kwargs)
+    if kwargs:
+        return None
+    return composer.plain(provider)
+
+
+class PerRow:
+    """Faker called once per row, seeded from the column's RNG: full variety for any provider,
+    at Faker's own cost (used where no composer exists)."""
+
+    def __init__(self, fake: Faker, provider: str, kwargs: dict[str, Any]) -> None:
+        self._fake = Faker(fake.locales[0] if fake.locales else None)
+        self._draw = self._fake.get_formatter(provider)
+        self._kwargs = kwargs
+
+    def column(self, rng: random.Random, n: int) -> list:
+        self._fake.seed_instance(int(rng.random() * 2**53))
+        draw, kwargs = self._draw, self._kwargs
+        return [draw(**kwargs) for _ in range(n)]
