@@ -147,7 +147,7 @@ class ServerCpu:
 
 def _engine(raw_url: str):
     url = parse_url(raw_url)
-    return backend_of(url).make_engine(url, wait_lock=True)
+    return backend_of(url).make_engine(url, write=True)
 
 
 def _demo_models():
