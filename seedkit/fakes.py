@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import Any
 
 from faker import Faker
@@ -85,6 +85,17 @@ def _ascii(texts: list[str], replacements: Sequence[tuple[str, str]]) -> list[st
             text = text.replace(search, replace)
         out.append(text if text.isascii() else unidecode(text))
     return out
+
+
+_NOT_SLUG = re.compile(r"[^\w\s-]")
+
+
+def _slug(text: str) -> str:
+    """Faker's ``slugify(text, allow_unicode=True)``; ASCII without spaces (the usual user name or
+    domain word) needs only its punctuation removed."""
+    if text.isascii() and " " not in text:
+        return _NOT_SLUG.sub("", text).lower()
+    return slugify(text, allow_unicode=True)
 
 
 def _lower(texts: list[str]) -> list[str]:
@@ -194,7 +205,7 @@ class Composer:
 
         def column(rng: random.Random, n: int) -> list[str]:  # @slugify_unicode
             names = _ascii(_lower(_numerify(formats(rng, n), rng)), replacements)
-            return [slugify(name, allow_unicode=True) for name in names]
+            return [_slug(name) for name in names]
 
         return column
 
@@ -207,7 +218,7 @@ class Composer:
 
         def column(rng: random.Random, n: int) -> list[str]:  # @lowercase @slugify_unicode
             words = _ascii([c.split(" ")[0] for c in company(rng, n)], replacements)
-            return [slugify(w, allow_unicode=True).lower() for w in words]
+            return [_slug(w).lower() for w in words]
 
         return column
 
@@ -313,10 +324,14 @@ def sentence(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
         if nb_words <= 0:
             return [""] * n
         rand = rng.random
+        if variable:
+            counts = [max(1, int(nb_words * (60 + int(rand() * 81)) / 100)) for _ in range(n)]
+        else:
+            counts = [nb_words] * n
+        drawn = iter(words.draw(rng, sum(counts)))  # one draw for the chunk's words, then cut
         out = []
-        for _ in range(n):
-            count = max(1, int(nb_words * (60 + int(rand() * 81)) / 100)) if variable else nb_words
-            chosen = words.draw(rng, count)
+        for count in counts:
+            chosen = list(islice(drawn, count))
             chosen[0] = chosen[0].title()
             out.append(connector.join(chosen) + stop)
         return out

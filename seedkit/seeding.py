@@ -157,6 +157,9 @@ def _factories_bound_to(session: Session) -> Iterator[None]:
             meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = values
 
 
+STEADY_ROWS = 200  # rows generated twice per step that runs user code, to find unseeded randomness
+
+
 def _unique(step: Step, uniquifier: Uniquifier, rows: list[tuple], attrs: tuple[str, ...]) -> list[tuple]:
     try:
         return uniquifier.apply(rows, attrs)
@@ -350,7 +353,7 @@ class Seeder:
         values = ValueCheck(info, compiled.write_attrs)
         for done, rows in generate_chunks(work, total, self.workers):
             if uniquifiers is None:
-                self._check_steady(work, rows)
+                self._check_steady(work, total)
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
                 rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
@@ -363,13 +366,13 @@ class Seeder:
         self._move_sequence(info)
         return kept if keys is None else keys
 
-    def _check_steady(self, work: StepWork, first: list[tuple]) -> None:
-        """Generate the step's first chunk again: a column that comes out different reads
+    def _check_steady(self, work: StepWork, total: int) -> None:
+        """Generate a short first chunk twice: a column that comes out different reads
         randomness seedkit does not seed (``os.urandom``, ``secrets``, a salted hash) or keeps
         state between calls, and would differ between runs. Only steps that run user code can."""
         if not work.compiled.user_code:
             return
-        again = work.chunk(0, 0, len(first))
+        first, again = (work.chunk(0, 0, min(STEADY_ROWS, total)) for _ in range(2))
         if again == first:
             return
         attrs = work.compiled.write_attrs

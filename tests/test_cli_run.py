@@ -102,14 +102,19 @@ def test_scale_multiplies_batch_sizes(sqlite_url):
     assert report["tables"]["products"] == 40
 
 
-def test_scale_100_keeps_unique_columns_unique(sqlite_url):
-    report = cli_json("run", "demo", "--seed", "5", "--scale", "100", "-q", "--database-url", sqlite_url)
-    assert report["tables"]["users"] == 5800
-    engine = create_engine(sqlite_url)
+def test_scale_1000_keeps_unique_columns_unique(pg_url):
+    # 58,000 users: Faker's email space repeats itself here; the tags keep every email unique.
+    report = cli_json("run", "demo", "--seed", "5", "--scale", "1000", "-q", "--database-url", pg_url)
+    assert report["tables"]["users"] == 58_000
+    engine = create_engine(pg_url)
     with engine.connect() as conn:
-        distinct = conn.execute(text("SELECT count(DISTINCT email) FROM users")).scalar_one()
+        emails, skus = conn.execute(
+            text("SELECT count(DISTINCT email), (SELECT count(DISTINCT sku) FROM products) FROM users")
+        ).one()
+        tagged = conn.execute(text("SELECT count(*) FROM users WHERE email LIKE '%+%@%'")).scalar_one()
     engine.dispose()
-    assert distinct == 5800
+    assert emails == 58_000 and skus == report["tables"]["products"]
+    assert 0 < tagged < 0.1 * 58_000
 
 
 def test_quiet_prints_nothing(sqlite_url):
