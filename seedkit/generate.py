@@ -60,23 +60,36 @@ class Chunk:
 
 
 class _Stub:
-    """What ``LazyAttribute`` functions receive: the row's values, resolved on first access."""
+    """What ``LazyAttribute`` functions receive: row ``i``'s values, resolved on first access.
 
-    __slots__ = ("_values", "_lazy", "_n")
+    Column values are read from the chunk's columns when asked for, not copied per row: a
+    function reads one or two of a dozen.
+    """
 
-    def __init__(self, values: dict[str, Any], lazy: dict[str, RowFn], n: int) -> None:
-        self._values = values
+    __slots__ = ("_cols", "_i", "_lazy", "_n", "_done")
+
+    def __init__(self, cols: dict[str, list], i: int, lazy: dict[str, RowFn], n: int) -> None:
+        self._cols = cols
+        self._i = i
         self._lazy = lazy
         self._n = n
+        self._done: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
-        values = self._values
-        if name in values:
-            return values[name]
+        column = self._cols.get(name)
+        if column is not None:
+            return column[self._i]
+        return self._resolve(name)
+
+    def _resolve(self, name: str) -> Any:
+        """A per-row declaration's value, computed once."""
+        done = self._done
+        if name in done:
+            return done[name]
         fn = self._lazy.get(name)
         if fn is None:
             raise AttributeError(f"the factory declares no attribute {name!r}")
-        values[name] = value = fn(self)
+        done[name] = value = fn(self)
         return value
 
 
@@ -260,12 +273,11 @@ class CompiledStep:
 
     def _resolve_rows(self, cols: dict[str, list], n: int, seq: int) -> None:
         lazy = self.rows
-        names = list(cols)
         out: dict[str, list] = {name: [None] * n for name in lazy}
         for i in range(n):
-            stub = _Stub({name: cols[name][i] for name in names}, lazy, seq + i)
+            stub = _Stub(cols, i, lazy, seq + i)
             for name in lazy:
-                out[name][i] = getattr(stub, name)
+                out[name][i] = stub._resolve(name)
         cols.update(out)
 
 

@@ -77,6 +77,11 @@ class Uniquifier:
         head, tail = key[:slot], key[slot + 1 :]
         return any(used.get(head + (base,) + tail, 0) >= k for base, k in _untag(value))
 
+    def _all_new(self, keys: list[Key]) -> bool:
+        if self.most < 2 and not self.taken:  # no tags yet, no older rows: only used keys can clash
+            return self.used.keys().isdisjoint(keys)
+        return not any(map(self.written, keys))
+
     def apply(self, rows: list[tuple], write_attrs: tuple[str, ...]) -> list[tuple]:
         """``rows`` with repeated keys tagged; the list is changed in place and returned."""
         key_at = [write_attrs.index(a) for a in self.attrs]
@@ -84,7 +89,7 @@ class Uniquifier:
         scope_at = self.attrs.index(self.scope) if self.scope is not None else None
         keys = list(map(itemgetter(*key_at), rows)) if len(key_at) > 1 else [(r[key_at[0]],) for r in rows]
         used, taken, slot = self.used, self.taken, self.slot
-        if len(set(keys)) == len(keys) and not any(map(self.written, keys)):
+        if len(set(keys)) == len(keys) and self._all_new(keys):
             used.update(dict.fromkeys(keys, 1))  # the usual chunk of fresh values: nothing to tag
             if scope_at is not None and keys:
                 current = self._current = keys[-1][scope_at]
