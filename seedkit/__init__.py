@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from seedkit.loader import list_recipes
     from seedkit.planning import plan
     from seedkit.recipe import Recipe, Step, between
-    from seedkit.runner import check_target, migrate, reset, resolve_target, run, status
+    from seedkit.runner import check_target, migrate, reset, resolve_target, run, seed_into, status
     from seedkit.runner import fingerprint_database as fingerprint
 
 # public name -> (module, attribute)
@@ -54,7 +54,7 @@ _EXPORTS = {
     "between": ("seedkit.recipe", "between"),
     **{
         name: ("seedkit.runner", name)
-        for name in ("check_target", "migrate", "reset", "resolve_target", "run", "status")
+        for name in ("check_target", "migrate", "reset", "resolve_target", "run", "seed_into", "status")
     },
     "plan": ("seedkit.planning", "plan"),
     "fingerprint": ("seedkit.runner", "fingerprint_database"),
@@ -82,6 +82,7 @@ __all__ = [
     "reset",
     "resolve_target",
     "run",
+    "seed_into",
     "status",
 ]
 

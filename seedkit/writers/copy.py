@@ -18,6 +18,7 @@ from typing import TypeVar
 from psycopg import Copy
 from sqlalchemy import Connection, text
 
+from seedkit.backends import backend_of_connection
 from seedkit.errors import failing_as
 from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, check, encode, target
@@ -62,6 +63,7 @@ class CopyWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._errors = backend_of_connection(conn).driver_errors()
         self._line = Background("seedkit-copy")
         # What _relax dropped, to put back: per table its keys, then its indexes; foreign keys
         # with the two tables they join (restored once neither is still loading).
@@ -122,7 +124,7 @@ class CopyWriter:
     # -- the writer's thread --------------------------------------------------------------------
 
     def _send(self, info: TableInfo, key: tuple[str, tuple[str, ...]], payload: bytes | list[tuple]) -> None:
-        with failing_as(f"writing {info.name}"):
+        with failing_as(f"writing {info.name}", self._errors):
             copy = self._stream(info, key)
             if isinstance(payload, bytes):
                 copy.write(payload)
@@ -147,7 +149,7 @@ class CopyWriter:
         if self._open is not None:
             key, stack, _ = self._open
             self._open = None
-            with failing_as(f"writing {key[0]}"):
+            with failing_as(f"writing {key[0]}", self._errors):
                 stack.close()
 
     def _relax(self, info: TableInfo) -> None:

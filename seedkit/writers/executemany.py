@@ -14,10 +14,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+from seedkit.backends import backend_of_connection
 from seedkit.schema import TableInfo
 from seedkit.writers import Immediate, bind_processors, check, encode, target
-
-_OWN_INDEXES = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
 
 
 class ExecutemanyWriter(Immediate):
@@ -26,7 +25,7 @@ class ExecutemanyWriter(Immediate):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list]] = {}
-        self._relax = conn.dialect.name == "sqlite"
+        self._backend = backend_of_connection(conn)
         self._seen: set[str] = set()  # tables whose indexes were looked at
         self._rebuild: dict[str, list[str]] = {}  # table -> its dropped indexes' CREATE statements
 
@@ -41,7 +40,7 @@ class ExecutemanyWriter(Immediate):
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         if not rows:
             return
-        if self._relax and info.name not in self._seen:
+        if info.name not in self._seen:
             self._drop_indexes(info)
         sql, processors = self._statement(info, attrs)
         self.conn.exec_driver_sql(sql, list(encode(rows, processors)))
@@ -57,12 +56,12 @@ class ExecutemanyWriter(Immediate):
 
     def _drop_indexes(self, info: TableInfo) -> None:
         self._seen.add(info.name)
-        if info.table.schema is not None:  # an attached database keeps its own sqlite_master
+        indexes = self._backend.loose_indexes(self.conn, info.table)
+        if not indexes:
             return
         table = self.conn.dialect.identifier_preparer.format_table(info.table)
         if self.conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").scalar():
             return  # rebuilding an index over rows already there costs more than it saves
-        indexes = self.conn.exec_driver_sql(_OWN_INDEXES, (info.table.name,)).all()
         quote = self.conn.dialect.identifier_preparer.quote
         for name, _ in indexes:
             self.conn.exec_driver_sql(f"DROP INDEX {quote(name)}")

@@ -1,0 +1,50 @@
+"""One implementation per database behind one interface: what each backend resolves and can do."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from seedkit.backends import backend_for
+from seedkit.backends.hosts import canonical_host
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [("127.1", "127.0.0.1"), ("0x7f.0.0.1", "127.0.0.1"), ("DB.Example.", "db.example"), ("[::1]", "::1")],
+)
+def test_one_spelling_per_host(given, canonical):
+    assert canonical_host(given) == canonical
+
+
+def test_a_unix_socket_folder_stays_a_path():
+    assert canonical_host("/var/run/postgresql") == "/var/run/postgresql"
+
+
+def test_postgresql_resolves_what_libpq_would(monkeypatch):
+    monkeypatch.setenv("PGHOST", "10.0.0.1")
+    monkeypatch.setenv("PGDATABASE", "from_env")
+    backend = backend_for("postgresql")
+    target = backend.resolve(make_url("postgresql+psycopg://u@/?hostaddr=127.1"))
+    assert target.hosts == ("10.0.0.1", "127.0.0.1") and target.database == "from_env"
+    assert {"127.0.0.1/from_env", "10.0.0.1", "from_env"} <= target.names()
+
+
+def test_capabilities_are_asked_not_dialects():
+    sqlite, postgresql = backend_for("sqlite"), backend_for("postgresql")
+    assert postgresql.copies and not sqlite.copies
+    assert sqlite.transactional_ddl and postgresql.transactional_ddl
+
+
+def test_no_module_outside_backends_asks_which_database_it_is():
+    # Callers ask a backend what it can do (seedkit/backends); they never branch on the dialect.
+    package = ROOT / "seedkit"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in package.rglob("*.py")
+        if "backends" not in path.relative_to(package).parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "dialect.name" in line
+    ]
+    assert offenders == []
