@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
 
 import factory
 import factory.fuzzy
@@ -11,14 +10,6 @@ import factory.fuzzy
 from .models import Order, OrderItem, Product, Project, Task, User
 
 LABELS = ["bug", "feature", "docs", "ops", "design", "research"]
-
-
-def moment_after(start: datetime) -> datetime:
-    """A moment between ``start`` and now, so that a child never predates its parent.
-
-    ``random`` and the clock are seeded while seedkit runs: the same seed gives the same moment.
-    """
-    return start + max(datetime.now() - start, timedelta(0)) * random.random()
 
 
 class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
@@ -43,7 +34,8 @@ class UserFactory(BaseFactory):
         admin = factory.Trait(is_admin=True)
         suspended = factory.Trait(
             is_active=False,
-            suspended_at=factory.LazyAttribute(lambda u: moment_after(u.created_at)),
+            # After sign-up: Faker's arguments may name other values of the row.
+            suspended_at=factory.Faker("date_time_between", start_date=factory.SelfAttribute("..created_at")),
         )
 
 
@@ -62,7 +54,8 @@ class OrderFactory(BaseFactory):
 
     user = factory.SubFactory(UserFactory)
     status = factory.fuzzy.FuzzyChoice(["pending", "paid", "shipped", "delivered", "cancelled"])
-    created_at = factory.LazyAttribute(lambda o: moment_after(o.user.created_at))  # after its user signed up
+    # After its user signed up.
+    created_at = factory.Faker("date_time_between", start_date=factory.SelfAttribute("..user.created_at"))
 
 
 class OrderItemFactory(BaseFactory):

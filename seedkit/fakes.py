@@ -30,6 +30,8 @@ from faker import Faker
 from faker.decode import unidecode
 from faker.utils.text import slugify
 
+from seedkit.randomness import run_now
+
 Column = Callable[[random.Random, int], list]  # (seeded rng, n) -> n values
 
 _TOKEN = re.compile(r"\{\{\s*(\w+)(:\s*\w+?)?\s*\}\}")  # faker.generator's _re_token
@@ -369,7 +371,7 @@ def date_time_between(composer: Composer, kwargs: dict[str, Any]) -> Column | No
     tzinfo = kwargs.get("tzinfo")
 
     def column(rng: random.Random, n: int) -> list[datetime]:
-        now = datetime.now(tzinfo or UTC)
+        now = run_now().astimezone(tzinfo or UTC)
         start, end = _timestamp(start_spec, now), _timestamp(end_spec, now)
         if start > end:
             raise ValueError("empty range for date_time_between: start must be before end")
@@ -391,7 +393,7 @@ def _this(unit: str) -> Callable[[Composer, dict[str, Any]], Column | None]:
         tzinfo = kwargs.get("tzinfo")
 
         def column(rng: random.Random, n: int) -> list[datetime]:
-            now = datetime.now(tzinfo or UTC)
+            now = run_now().astimezone(tzinfo or UTC)
             start = _start_of(now, unit)
             between = date_time_between(composer, {"start_date": start, "end_date": now, "tzinfo": tzinfo})
             assert between is not None
@@ -483,6 +485,45 @@ def column_for(provider: str, kwargs: dict[str, Any], locale: str | None) -> Col
     return composer.plain(provider)
 
 
+def varying_column_for(
+    provider: str, fixed: dict[str, Any], varying: set[str], locale: str | None
+) -> Callable[[random.Random, int, dict[str, list]], list]:
+    """A column for ``factory.Faker(provider, **fixed, **varying)`` whose ``varying`` arguments
+    differ per row (``start_date=factory.SelfAttribute("..user.created_at")``)."""
+    if (
+        provider == "date_time_between"
+        and varying <= {"start_date", "end_date"}
+        and set(fixed)
+        <= {
+            "start_date",
+            "end_date",
+            "tzinfo",
+        }
+    ):
+        return _date_time_between_rows(fixed)
+    per_row = PerRow(composer_for(locale).fake, provider, fixed)
+    return per_row.column_with
+
+
+def _date_time_between_rows(fixed: dict[str, Any]) -> Callable[[random.Random, int, dict[str, list]], list]:
+    """``date_time_between`` with per-row bounds: Faker's uniform seconds, row by row."""
+    tzinfo = fixed.get("tzinfo")
+
+    def column(rng: random.Random, n: int, varying: dict[str, list]) -> list[datetime]:
+        now = run_now().astimezone(tzinfo or UTC)
+        starts = varying.get("start_date") or [fixed.get("start_date", "-30y")] * n
+        ends = varying.get("end_date") or [fixed.get("end_date", "now")] * n
+        out = []
+        for start_spec, end_spec in zip(starts, ends, strict=True):
+            start, end = _timestamp(start_spec, now), _timestamp(end_spec, now)
+            seconds = start + max(end - start, 0.0) * rng.random()
+            moment = _EPOCH + timedelta(seconds=seconds)
+            out.append(moment if tzinfo is None else (_EPOCH_UTC + timedelta(seconds=seconds)).astimezone(tzinfo))
+        return out
+
+    return column
+
+
 class PerRow:
     """Faker called once per row, seeded from the column's RNG: full variety for any provider,
     at Faker's own cost (used where no composer exists)."""
@@ -496,3 +537,11 @@ class PerRow:
         self._fake.seed_instance(int(rng.random() * 2**53))
         draw, kwargs = self._draw, self._kwargs
         return [draw(**kwargs) for _ in range(n)]
+
+    def column_with(self, rng: random.Random, n: int, varying: dict[str, list]) -> list:
+        """Faker once per row, with that row's values for the ``varying`` arguments."""
+        self._fake.seed_instance(int(rng.random() * 2**53))
+        draw, kwargs, keys = self._draw, self._kwargs, list(varying)
+        return [
+            draw(**kwargs, **dict(zip(keys, values, strict=True))) for values in zip(*varying.values(), strict=True)
+        ]

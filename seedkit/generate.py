@@ -34,6 +34,7 @@ from seedkit.schema import TableInfo
 CHUNK = 5000
 
 ColumnFn = Callable[["Chunk", int, int], list]  # (chunk, n, first sequence number) -> n values
+LateFn = Callable[["Chunk", int, dict[str, list]], list]  # (chunk, n, the columns so far) -> n values
 RowFn = Callable[["_Stub"], Any]
 
 
@@ -124,7 +125,7 @@ class Compiler:
             return lambda chunk, n, seq: [decl] * n
         if isinstance(decl, factory.Faker):
             if any(_is_declaration(v) for v in decl._defaults.values()):
-                raise Unsupported(f"{name}: Faker arguments that are declarations")
+                return None  # arguments from the row: a late column (see Compiler.late)
             kwargs = dict(decl._defaults)
             locale = kwargs.pop("locale", None)
             faker_column = fakes.column_for(decl.provider, kwargs, locale)
@@ -159,6 +160,40 @@ class Compiler:
         if isinstance(decl, (fd.LazyAttribute, fd.SelfAttribute)):
             return None
         raise Unsupported(f"{name}: {type(decl).__name__} declarations")
+
+    def late(self, name: str, decl: Any) -> LateFn | None:
+        """A ``factory.Faker`` whose arguments name other values of the row
+        (``start_date=factory.SelfAttribute("..user.created_at")``): a column made once the
+        columns and parents it reads are in, from those columns' values, row by row in
+        argument but column-wise in drawing. None for anything else."""
+        if not isinstance(decl, factory.Faker):
+            return None
+        kwargs = dict(decl._defaults)
+        locale = kwargs.pop("locale", None)
+        sources = {}
+        for key, value in kwargs.items():
+            if not _is_declaration(value):
+                continue
+            if not (isinstance(value, fd.SelfAttribute) and value.depth == 2):
+                raise Unsupported(f"{name}: Faker arguments other than SelfAttribute('..attribute')")
+            head, _, rest = value.attribute_name.partition(".")
+            sources[key] = (head, rest, value.default)
+        fixed = {k: v for k, v in kwargs.items() if k not in sources}
+        make = fakes.varying_column_for(decl.provider, fixed, set(sources), locale)
+
+        def late(chunk: Chunk, n: int, cols: dict[str, list]) -> list:
+            varying = {}
+            for key, (head, rest, default) in sources.items():
+                values = cols[head]
+                if not rest:
+                    varying[key] = values
+                elif default is fd._UNSPECIFIED:
+                    varying[key] = list(map(attrgetter(rest), values))
+                else:
+                    varying[key] = [_deepgetattr(v, rest, default) for v in values]
+            return make(chunk.rng_for(name), n, varying)
+
+        return late
 
     @staticmethod
     def _fuzzy_choice(decl: factory.fuzzy.FuzzyChoice) -> ColumnFn:
@@ -227,6 +262,7 @@ class CompiledStep:
     write_attrs: tuple[str, ...]
     columns: list[tuple[str, ColumnFn]]
     derived: list[tuple[str, str, str, Any]]  # SelfAttribute on a column or link: name, head, rest, default
+    late: list[tuple[str, LateFn]]  # columns that read other columns (Faker with row arguments)
     rows: dict[str, RowFn]
     link_attr: str | None
     refs: dict[str, list]  # relationship attr -> rows to pick from
@@ -259,6 +295,8 @@ class CompiledStep:
                 cols[name] = list(map(attrgetter(rest), values))
             else:
                 cols[name] = [_deepgetattr(v, rest, default) for v in values]
+        for name, late in self.late:
+            cols[name] = late(chunk, n, cols)
         if self.rows:
             self._resolve_rows(cols, n, seq)
         for attr, parent_rows in links.items():
@@ -317,6 +355,7 @@ def compile_step(step: Step, link_attr: str | None, refs: dict[str, list]) -> Co
 
     columns: list[tuple[str, ColumnFn]] = []
     derived: list[tuple[str, str, str, Any]] = []
+    late: list[tuple[str, LateFn]] = []
     rows: dict[str, RowFn] = {}
     produced: set[str] = set()
     column_wise = set(linked)
@@ -333,9 +372,12 @@ def compile_step(step: Step, link_attr: str | None, refs: dict[str, list]) -> Co
             raise Unsupported(f"{name}: a SubFactory no per=/refs= satisfies")
         column = compiler.column(name, decl)
         head, _, rest = getattr(decl, "attribute_name", "").partition(".")
+        late_column = compiler.late(name, decl) if column is None else None
         if column is not None:
             columns.append((name, column))
             column_wise.add(name)
+        elif late_column is not None:
+            late.append((name, late_column))  # not column_wise: a SelfAttribute on it reads it per row
         elif isinstance(decl, fd.SelfAttribute) and decl.depth <= 1 and head in column_wise:
             # Copying from a parent or an earlier column needs no per-row stub.
             derived.append((name, head, rest, decl.default))
@@ -358,6 +400,7 @@ def compile_step(step: Step, link_attr: str | None, refs: dict[str, list]) -> Co
     if rename:
         columns = [(rename.get(n, n), fn) for n, fn in columns]
         derived = [(rename.get(n, n), *rest) for n, *rest in derived]
+        late = [(rename.get(n, n), fn) for n, fn in late]
         rows = {rename.get(n, n): fn for n, fn in rows.items()}
     defaults = {a: (seeded_uuid4 if is_uuid4(d) else d) for a, d in defaults.items()}
     user_code = user_code or any(callable(d) and d is not seeded_uuid4 for d in defaults.values())
@@ -367,6 +410,7 @@ def compile_step(step: Step, link_attr: str | None, refs: dict[str, list]) -> Co
         write_attrs=write_attrs,
         columns=columns,
         derived=derived,
+        late=late,
         rows=rows,
         link_attr=link_attr,
         refs=refs,

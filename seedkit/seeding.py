@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TypeVar
 
+import factory
 from factory import declarations as fd
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import Connection, MetaData, func, select
@@ -101,9 +102,9 @@ def kept_attributes(recipe: Recipe, steps: list[Step]) -> dict[Step, Keep]:
             sources.append((recipe.parent_link(child, parents[0].model), parents))
         for attr, parents in sources:
             reads = set(child.info.links[attr].remote)
-            for decl in decls.values():
-                if isinstance(decl, fd.SelfAttribute) and decl.attribute_name.startswith(attr + "."):
-                    reads.add(decl.attribute_name.split(".")[1])
+            for path in (p for decl in decls.values() for p in _row_paths(decl)):
+                if path.startswith(attr + "."):
+                    reads.add(path.split(".")[1])
             for parent in parents:
                 if opaque or needed.get(parent, frozenset()) is None:
                     needed[parent] = None
@@ -111,6 +112,16 @@ def kept_attributes(recipe: Recipe, steps: list[Step]) -> dict[Step, Keep]:
                     pk = {parent.info.pk} if parent.info.pk else set()
                     needed[parent] = frozenset(needed.get(parent, frozenset()) | reads | pk)
     return needed
+
+
+def _row_paths(decl: object) -> list[str]:
+    """The ``parent.attribute`` paths a declaration reads from its row: a ``SelfAttribute``'s,
+    or those of a ``factory.Faker``'s ``SelfAttribute("..parent.attribute")`` arguments."""
+    if isinstance(decl, fd.SelfAttribute):
+        return [decl.attribute_name]
+    if isinstance(decl, factory.Faker):
+        return [v.attribute_name for v in decl._defaults.values() if isinstance(v, fd.SelfAttribute)]
+    return []
 
 
 def _projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable[[tuple], tuple] | None:
