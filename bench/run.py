@@ -362,7 +362,7 @@ def main() -> None:
     for line in summary["realism"]:
         shown.add_row(
             line["column"], line["provider"], f"{line['rows']:,}", f"{line['distinct']:,}",
-            f"{line['faker_per_row']:,}", f"{line['ratio']:.3f}",
+            "(row arguments)" if line["faker_per_row"] is None else f"{line['faker_per_row']:,}", f"{line['ratio']:.3f}",
             f"{line.get('tagged', '')}", f"{line.get('faker_collisions', '')}",
         )  # fmt: skip
     Console(width=140).print(shown)
@@ -395,13 +395,17 @@ def realism(scale: float) -> list[dict]:
                     seen.add((table, attr))
                     column = step.info.column_name(attr)
                     rows, ours = conn.execute(text(f"SELECT count(*), count(DISTINCT {column}) FROM {table}")).one()
+                    line = {"column": f"{table}.{column}", "provider": decl.provider, "rows": rows, "distinct": ours}
+                    if any(isinstance(v, factory.declarations.BaseDeclaration) for v in decl._defaults.values()):
+                        # Arguments from the row (orders after their user): against the row count.
+                        report.append(line | {"faker_per_row": None, "ratio": round(ours / rows, 3) if rows else 1})
+                        continue
                     kwargs = dict(decl._defaults)
                     fake = Faker(kwargs.pop("locale", None))
                     fake.seed_instance(42)
                     with seeded_world(seedkit.randomness.DEFAULT_NOW):
                         theirs = len({getattr(fake, decl.provider)(**kwargs) for _ in range(rows)})
-                    line = {"column": f"{table}.{column}", "provider": decl.provider, "rows": rows}
-                    line |= {"distinct": ours, "faker_per_row": theirs, "ratio": round(ours / theirs, 3)}
+                    line |= {"faker_per_row": theirs, "ratio": round(ours / theirs, 3)}
                     if "email" in decl.provider and any(attr in unique for unique in step.info.unique):
                         tagged = conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} LIKE '%+%@%'"))
                         line |= {"tagged": tagged.scalar_one(), "faker_collisions": rows - theirs}

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from itertools import accumulate, islice
+from itertools import accumulate, islice, repeat
 from typing import Any
 
 from faker import Faker
@@ -511,17 +511,29 @@ def _date_time_between_rows(fixed: dict[str, Any]) -> Callable[[random.Random, i
 
     def column(rng: random.Random, n: int, varying: dict[str, list]) -> list[datetime]:
         now = run_now().astimezone(tzinfo or UTC)
-        starts = varying.get("start_date") or [fixed.get("start_date", "-30y")] * n
-        ends = varying.get("end_date") or [fixed.get("end_date", "now")] * n
-        out = []
-        for start_spec, end_spec in zip(starts, ends, strict=True):
-            start, end = _timestamp(start_spec, now), _timestamp(end_spec, now)
-            seconds = start + max(end - start, 0.0) * rng.random()
-            moment = _EPOCH + timedelta(seconds=seconds)
-            out.append(moment if tzinfo is None else (_EPOCH_UTC + timedelta(seconds=seconds)).astimezone(tzinfo))
-        return out
+        bounds = []
+        for key, default in (("start_date", "-30y"), ("end_date", "now")):
+            if key in varying:
+                bounds.append(list(map(_seconds, varying[key], repeat(now))))
+            else:
+                bounds.append(repeat(_timestamp(fixed.get(key, default), now), n))
+        rand = rng.random
+        seconds = [start + max(end - start, 0.0) * rand() for start, end in zip(*bounds, strict=True)]
+        if tzinfo is None:
+            return [_EPOCH + timedelta(seconds=s) for s in seconds]
+        return [(_EPOCH_UTC + timedelta(seconds=s)).astimezone(tzinfo) for s in seconds]
 
     return column
+
+
+def _seconds(value: Any, now: datetime) -> float:
+    """``_timestamp`` with a fast way for the common case, a naive datetime (UTC, as Faker reads it)."""
+    if type(value) is datetime and value.tzinfo is None:
+        return (value - _EPOCH) / _SECOND
+    return _timestamp(value, now)
+
+
+_SECOND = timedelta(seconds=1)
 
 
 class PerRow:
