@@ -56,6 +56,7 @@ import factory.random  # noqa: E402
 
 import seedkit  # noqa: E402
 from seedkit.database import backend_of, parse_url  # noqa: E402
+from seedkit.environment import seeded  # noqa: E402
 from seedkit.loader import load_recipe  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
 from seedkit.schema import TableInfo  # noqa: E402
@@ -230,7 +231,7 @@ def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
         with engine.connect() as conn, conn.begin():
             writer = CapturingWriter(conn)
             began = time.perf_counter()
-            with seeded_world(seedkit.randomness.DEFAULT_NOW):
+            with seeded(seedkit.randomness.DEFAULT_NOW):
                 Seeder(conn, recipe, 42, scale, writer).seed_all()
             seconds = time.perf_counter() - began
         engine.dispose()

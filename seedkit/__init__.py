@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from seedkit.config import Settings, load_settings
+    from seedkit.environment import Environment
     from seedkit.errors import (
         LockBusy,
         MigrationError,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 # public name -> (module, attribute)
 _EXPORTS = {
     "Settings": ("seedkit.config", "Settings"),
+    "Environment": ("seedkit.environment", "Environment"),
     "load_settings": ("seedkit.config", "load_settings"),
     **{
         name: ("seedkit.errors", name)
@@ -61,6 +63,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Environment",
     "LockBusy",
     "MigrationError",
     "Recipe",

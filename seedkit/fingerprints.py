@@ -97,7 +97,7 @@ def _jsonb_order(value: Any) -> Any:
 
 
 def _remembering(render: Callable[[Any], str]) -> Callable[[Any], str]:
-    """``render`` with a memory: seeded columns repeat a pool's few thousand values many times.
+    """``render`` with a memory: decimal and JSON columns often repeat a few values (prices, tags).
 
     Only for renderers that give equal values the same text (1, 1.0 and Decimal("1.00") are all
     "1"), since the cache cannot tell them apart.

@@ -52,7 +52,10 @@ def is_uuid4(function: object) -> bool:
 
 
 def reseed_shared(seed: int) -> None:
-    """Reseed the generators user code shares: ``random``, factory-boy's and Faker's."""
+    """Reseed the generators user code shares: ``random``, factory-boy's and Faker's (unless the
+    caller keeps its own, see :class:`seedkit.environment.Environment`)."""
+    if not _reseeding:
+        return
     factory.random.reseed_random(seed)
     random.seed(seed)
 
@@ -117,6 +120,7 @@ def _ns(moment: datetime) -> int:
 
 _clock: MovingClock | None = None
 _run_now: datetime | None = None
+_reseeding = True  # whether chunks reseed the shared generators (see seeded_world)
 
 
 def restart_clock(seed: int) -> None:
@@ -132,26 +136,36 @@ def run_now() -> datetime:
 
 
 @contextlib.contextmanager
-def seeded_world(now: datetime) -> Iterator[None]:
-    """Set the run clock at ``now`` (in UTC), let user code read a clock moving up to it, and
-    route ``uuid.uuid4`` through seeded randomness."""
-    global _clock, _run_now
-    saved_random = random.getstate()
-    saved_factory = factory.random.randgen.getstate()
-    saved_faker = faker.generator.random.getstate()
-    uuid.uuid4 = seeded_uuid4
+def seeded_world(now: datetime, *, clock: bool = True, uuid4: bool = True, shared: bool = True) -> Iterator[None]:
+    """Set the run clock at ``now`` (in UTC) and, each where asked: let user code read a clock
+    moving up to it (``clock``), route ``uuid.uuid4`` through seeded randomness (``uuid4``), and
+    reseed the shared generators per chunk, restoring them after (``shared``)."""
+    global _clock, _run_now, _reseeding
+    saved = (random.getstate(), factory.random.randgen.getstate(), faker.generator.random.getstate())
+    if uuid4:
+        uuid.uuid4 = seeded_uuid4
+    _reseeding, _run_now = shared, now.astimezone(UTC)
     try:
-        with time_machine.travel(now.astimezone(ZoneInfo("UTC")), tick=False) as traveller:
-            _clock, _run_now = MovingClock(now), now.astimezone(UTC)
-            # time-machine asks its traveller for the time at every read, in C: answer from ours.
-            traveller.time_ns = _clock.time_ns  # type: ignore[method-assign]
+        with contextlib.ExitStack() as stack:
+            if clock:
+                try:
+                    traveller = stack.enter_context(time_machine.travel(now.astimezone(ZoneInfo("UTC")), tick=False))
+                except RuntimeError as exc:  # freezegun is active
+                    raise UsageError(
+                        f"Cannot set the run clock: {exc} Keep your own clock with seedkit.Environment(clock=False)."
+                    ) from None
+                _clock = MovingClock(now)
+                # time-machine asks its traveller for the time at every read, in C: answer from ours.
+                traveller.time_ns = _clock.time_ns  # type: ignore[method-assign]
             yield
     finally:
         _clock = _run_now = None
+        _reseeding = True
         uuid.uuid4 = _ORIGINAL_UUID4
-        random.setstate(saved_random)
-        factory.random.randgen.setstate(saved_factory)
-        faker.generator.random.setstate(saved_faker)
+        if shared:
+            random.setstate(saved[0])
+            factory.random.randgen.setstate(saved[1])
+            faker.generator.random.setstate(saved[2])
 
 
 @contextlib.contextmanager

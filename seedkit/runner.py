@@ -21,10 +21,11 @@ from seedkit import history, migrations
 from seedkit.backends import WAIT, Target, Waiting
 from seedkit.config import MAX_SEED, WRITERS, Settings
 from seedkit.database import backend_of, connect, parse_url
+from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
 from seedkit.planning import check_scale, resolve_recipe
-from seedkit.randomness import parse_now, seeded_world
+from seedkit.randomness import parse_now
 from seedkit.recipe import Recipe
 from seedkit.report import RunRecord, RunReport, Status
 from seedkit.safety import check_writable
@@ -148,13 +149,16 @@ def seed_into(
     writer: str = "auto",
     workers: int = 1,
     progress: Progress | None = None,
+    environment: Environment = Environment(),  # noqa: B008 - frozen
 ) -> RunReport:
     """Seed ``recipe`` inside a transaction the caller owns, and return what was created.
 
     No lock, no migration, no run record, nothing committed: the caller commits or rolls back
     (a test's outer transaction, a script's own). ``recipe`` is a :class:`Recipe` or a recipe
     name, found through ``settings`` (default: :func:`seedkit.load_settings`). The tables must
-    exist; rows already in them stay, and new rows are added after them.
+    exist; rows already in them stay, and new rows are added after them. ``environment`` says
+    which process-wide parts of seeding to switch on (a test suite with its own frozen clock
+    passes ``Environment(clock=False)``).
     """
     from seedkit.backends import backend_of_connection
     from seedkit.config import load_settings
@@ -166,7 +170,8 @@ def seed_into(
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target, now=clock.isoformat())
     began = time.perf_counter()
     tables = _present_tables(connection, loaded, target)
-    _seed_on(connection, loaded, report, tables, _counts(connection, tables), clock, writer, workers, progress)
+    before = _counts(connection, tables)
+    _seed_on(connection, loaded, report, tables, before, clock, writer, workers, progress, environment)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -181,6 +186,7 @@ def _seed_on(
     writer: str,
     workers: int,
     progress: Progress | None,
+    environment: Environment = Environment(),  # noqa: B008 - frozen
 ) -> None:
     """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
     early = hashable_early(conn)
@@ -188,7 +194,7 @@ def _seed_on(
         conn, recipe, report.seed, report.scale, make_writer(conn, writer), progress, workers, hash_tables=early
     )
     try:
-        with seeded_world(clock):
+        with seeded(clock, environment):
             result = seeder.seed_all()
     except DBAPIError as exc:
         raise SeedFailed(f"Seeding {recipe.name} failed and was rolled back: {describe_db_error(exc)}") from exc

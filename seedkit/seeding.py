@@ -23,7 +23,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from seedkit.backends import backend_of_connection
-from seedkit.collector import collecting_rarely
 from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
 from seedkit.fingerprints import TableFingerprint, reflect_tables, table_fingerprint
 from seedkit.generate import (
@@ -40,7 +39,6 @@ from seedkit.randomness import derive, seeded_column_defaults
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
-from seedkit.switching import switching_often
 from seedkit.unique import Unfit, Uniquifier, uniquifiers_for
 from seedkit.values import Misfit, ValueCheck
 from seedkit.writers import Writer
@@ -224,8 +222,8 @@ class Seeder:
         self._orm: OrmWriter | None = None
 
     def seed_all(self) -> SeedResult:
-        with collecting_rarely(), switching_often():
-            return self._seed_steps(self.recipe.validate())
+        """Seed every step; inside :func:`seedkit.environment.seeded`, as the runner does."""
+        return self._seed_steps(self.recipe.validate())
 
     def _seed_steps(self, steps: list[Step]) -> SeedResult:
         needed = kept_attributes(self.recipe, steps)

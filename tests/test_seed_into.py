@@ -61,3 +61,34 @@ def test_tables_that_do_not_exist_are_named_in_library_terms(sqlite_url):
         seedkit.seed_into(conn, "tiny")
     engine.dispose()
     assert "migrate the database first" in str(failed.value) and "--" not in str(failed.value)
+
+
+CLOCKED = """
+from datetime import datetime
+
+import factory
+from seedkit import Recipe
+from .library_factories import AuthorFactory
+
+recipe = Recipe("authors whose names are the time user code reads")
+authors = recipe.add(AuthorFactory, 3, pen_name=factory.LazyFunction(lambda: datetime.utcnow().isoformat()))
+"""
+
+
+def test_a_caller_that_freezes_its_own_clock_keeps_it(tmp_path, sqlite_url):
+    freezegun = pytest.importorskip("freezegun")
+    project = write_project(tmp_path / "p", {"clocked": CLOCKED})
+    settings = seedkit.load_settings(root=project, database_url=sqlite_url)
+    seedkit.migrate(settings)
+    engine = create_engine(sqlite_url)
+    with freezegun.freeze_time("2030-05-05 10:00:00"), engine.connect() as conn:
+        with conn.begin(), pytest.raises(seedkit.UsageError, match=r"Environment\(clock=False\)"):
+            seedkit.seed_into(conn, "clocked", settings=settings)
+        with conn.begin() as outer:
+            kept = seedkit.Environment(clock=False)
+            report = seedkit.seed_into(conn, "clocked", settings=settings, environment=kept)
+            names = conn.execute(text("SELECT DISTINCT pen_name FROM authors")).scalars().all()
+            outer.rollback()
+    engine.dispose()
+    # The frozen instant every time (pen_name is unique: repeats are tagged "…2", "…3").
+    assert report.tables == {"authors": 3} and all(n.startswith("2030-05-05T10:00:00") for n in names)
