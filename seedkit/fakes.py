@@ -57,25 +57,24 @@ class Weighted:
         return rng.choices(self.values, cum_weights=self.cum, k=n)
 
 
+_PLACEHOLDERS = (("#", string.digits, 0), ("%", string.digits, 1), ("?", string.ascii_letters, 0))
+
+
 def _numerify(texts: list[str], rng: random.Random) -> list[str]:
-    """Faker's ``numerify`` and ``lexify`` (``bothify``) on every string that has placeholders."""
-    out = []
+    """Faker's ``bothify``: ``#`` a digit, ``%`` a digit from 1, then ``?`` a letter, in the order
+    Faker replaces them, on every string that has placeholders."""
     rand = rng.random
+    out = []
     for text in texts:
-        if "#" not in text and "?" not in text and "%" not in text:
-            out.append(text)
-            continue
-        chars = []
-        for ch in text:
-            if ch == "#":
-                chars.append(string.digits[int(rand() * 10)])
-            elif ch == "%":
-                chars.append(string.digits[1 + int(rand() * 9)])
-            elif ch == "?":
-                chars.append(string.ascii_letters[int(rand() * 52)])
-            else:
-                chars.append(ch)
-        out.append("".join(chars))
+        for mark, alphabet, low in _PLACEHOLDERS:
+            if mark in text:
+                parts = text.split(mark)
+                span = len(alphabet) - low
+                pieces = [parts[0]]
+                for part in parts[1:]:
+                    pieces += (alphabet[low + int(rand() * span)], part)
+                text = "".join(pieces)
+        out.append(text)
     return out
 
 
@@ -205,9 +204,16 @@ class Composer:
             return None
         replacements = getattr(provider, "replacements", ())
 
-        def column(rng: random.Random, n: int) -> list[str]:  # @slugify_unicode
-            names = _ascii(_lower(_numerify(formats(rng, n), rng)), replacements)
-            return [_slug(name) for name in names]
+        def column(rng: random.Random, n: int) -> list[str]:
+            # bothify, lower, _to_ascii, @slugify_unicode: one pass, and the usual "jsmith" (ASCII
+            # letters and digits only) needs none of the last three.
+            out = []
+            for name in _numerify(formats(rng, n), rng):
+                name = name.lower()
+                if not (name.isascii() and name.isalnum()):
+                    name = _slug(_ascii([name], replacements)[0])
+                out.append(name)
+            return out
 
         return column
 

@@ -361,7 +361,9 @@ class Seeder:
         project = _projection(info, compiled.write_attrs, keep) if keys is None else None
         uniquifiers: list[Uniquifier] | None = None
         work = StepWork(compiled, step_seed, first_id, seq, parents)
-        values = ValueCheck(info, compiled.write_attrs)
+        linked = [compiled.link_attr, *compiled.refs] if compiled.link_attr else list(compiled.refs)
+        own = {info.pk, *(local for attr in linked for local in info.links[attr].local)}
+        values = ValueCheck(info, compiled.write_attrs, trusted=own)
         for done, rows in generate_chunks(work, total, self.workers):
             if uniquifiers is None:
                 self._check_steady(work, total)
