@@ -58,6 +58,7 @@ import seedkit  # noqa: E402
 from seedkit.database import backend_of, parse_url  # noqa: E402
 from seedkit.environment import seeded  # noqa: E402
 from seedkit.loader import load_recipe  # noqa: E402
+from seedkit.parallel import auto_workers  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
 from seedkit.schema import TableInfo  # noqa: E402
 from seedkit.seeding import Seeder  # noqa: E402
@@ -355,6 +356,11 @@ def main() -> None:
             if "client_cpu" in r
         },
     }
+    admin = parse_url(args.pg)
+    summary["workers_auto"] = auto_workers(backend_of(admin).resolve(admin))
+    console.print(
+        f"--workers auto chooses {summary['workers_auto']} here (--workers 2 ran at {summary['ratio_workers_2_over_1']}x one)"
+    )
     summary["startup"] = startup()
     summary["realism"] = realism(args.realism_scale)
     summary["clock"] = moving_clock()

@@ -89,7 +89,25 @@ LockTimeout = Annotated[
     ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-Workers = Annotated[int, typer.Option("--workers", min=1, help="Generate rows in this many processes; same data.")]
+
+
+def _workers(value: str) -> int | str:
+    if value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise typer.BadParameter(f"must be a whole number of at least 1, or 'auto', got {value!r}")
+    return int(value)
+
+
+Workers = Annotated[
+    str,
+    typer.Option(
+        "--workers",
+        callback=_workers,
+        metavar="N|auto",
+        help="Generate rows in N processes (same data); auto picks a count that cannot slow the run.",
+    ),
+]
 Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-06-15T12:00:00Z).")]
 WriterChoice = Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
@@ -315,7 +333,8 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
     out.print(table)
     out.print(
         f"recipe [bold]{escape(report.recipe)}[/]  seed [bold]{report.seed}[/]  scale {report.scale:g}  "
-        f"target {escape(report.target)}\n{report.seconds:.2f}s, {report.rows_per_second:,.0f} rows/s, "
+        f"target {escape(report.target)}{f'  workers {report.workers}' if report.workers > 1 else ''}\n"
+        f"{report.seconds:.2f}s, {report.rows_per_second:,.0f} rows/s, "
         f"fingerprint {report.fingerprint}",
         highlight=False,
     )
@@ -363,7 +382,7 @@ def run(
     truncate: Annotated[bool, typer.Option("--truncate", help="Delete the recipe tables' rows first.")] = False,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Seed only if the recipe's tables are empty.")] = False,
     writer: WriterChoice = "auto",
-    workers: Workers = 1,
+    workers: Workers = "1",
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
@@ -412,7 +431,7 @@ def reset(
     scale: Scale = 1.0,
     now: Now = None,
     writer: WriterChoice = "auto",
-    workers: Workers = 1,
+    workers: Workers = "1",
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,

@@ -9,11 +9,13 @@ writes stay sequential), with a bounded number of chunks in flight to keep memor
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from seedkit.backends import Target
 from seedkit.generate import CHUNK, Chunk, CompiledStep
 from seedkit.processes import Child
 from seedkit.rows import Expanded
@@ -34,6 +36,24 @@ class StepWork:
         return self.compiled.generate(
             Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents
         )
+
+
+def auto_workers(target: Target, cores: int | None = None) -> int:
+    """How many processes ``workers="auto"`` generates in: never a count that would slow the run.
+
+    Workers send rows back to the parent, which encodes and writes them: on 2 cores with the
+    database on the same machine, two workers ran at 0.7-0.85x one (the server needs a core;
+    see the benchmark). So a local database (SQLite, a socket, a loopback address) keeps two
+    cores for the parent and the server, and a remote one keeps one for the parent.
+    """
+    cores = cores or os.cpu_count() or 1
+    local = not target.hosts or any(_is_local(h) for h in target.hosts)
+    spare = cores - (2 if local else 1)
+    return max(1, spare // 2 if local else spare)
+
+
+def _is_local(host: str) -> bool:
+    return host.startswith("/") or host in ("localhost", "::1") or host.startswith("127.")
 
 
 @dataclass(frozen=True)

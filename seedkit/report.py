@@ -26,6 +26,7 @@ class RunReport:
     previous_fingerprint: str | None = None  # differing fingerprint of an identical earlier run
     revision: str | None = None
     now: str = ""
+    workers: int = 1  # processes that generated rows (the choice, for workers="auto")
 
     @property
     def total_rows(self) -> int:
@@ -54,6 +55,7 @@ class RunReport:
             "existing": dict(self.existing),
             "revision": self.revision,
             "now": self.now,
+            "workers": self.workers,
         }
 
 

@@ -24,6 +24,7 @@ from seedkit.database import backend_of, connect, parse_url
 from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
+from seedkit.parallel import auto_workers
 from seedkit.planning import check_scale, resolve_recipe
 from seedkit.randomness import parse_now
 from seedkit.recipe import Recipe
@@ -118,11 +119,11 @@ def _counts(conn: Connection, tables: list) -> dict[str, int]:
     return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
-def _check_options(seed: int, scale: float, workers: int, writer: str) -> None:
+def _check_options(seed: int, scale: float, workers: int | str, writer: str) -> None:
     check_scale(scale)
     check_seed(seed)
-    if workers < 1:
-        raise UsageError(f"workers must be at least 1, got {workers}")
+    if workers != "auto" and not (isinstance(workers, int) and workers >= 1):
+        raise UsageError(f"workers must be a whole number of at least 1, or 'auto', got {workers!r}")
     if writer not in WRITERS:
         raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
 
@@ -147,7 +148,7 @@ def seed_into(
     settings: Settings | None = None,
     now: str | datetime | None = None,
     writer: str = "auto",
-    workers: int = 1,
+    workers: int | str = 1,
     progress: Progress | None = None,
     environment: Environment = Environment(),  # noqa: B008 - frozen
 ) -> RunReport:
@@ -171,7 +172,9 @@ def seed_into(
     began = time.perf_counter()
     tables = _present_tables(connection, loaded, target)
     before = _counts(connection, tables)
-    _seed_on(connection, loaded, report, tables, before, clock, writer, workers, progress, environment)
+    target_of = backend_of_connection(connection).connected(connection)
+    report.workers = auto_workers(target_of) if workers == "auto" else int(workers)
+    _seed_on(connection, loaded, report, tables, before, clock, writer, report.workers, progress, environment)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -221,7 +224,7 @@ def run(
     migrate: bool = True,
     mode: str = "refuse",
     writer: str = "auto",
-    workers: int = 1,
+    workers: int | str = 1,
     wait: float = 0,
     waiting: Waiting = WAIT,
     reset: bool = False,
@@ -244,6 +247,7 @@ def run(
     url = parse_url(settings.database_url)
     target = resolve_target(settings)
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
+    report.workers = auto_workers(target) if workers == "auto" else int(workers)
     started = datetime.now(UTC)
     began = time.perf_counter()
     config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
@@ -273,7 +277,7 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
             before = _counts(conn, tables)
-        _seed_on(conn, loaded, report, tables, before, clock, writer, workers, progress)
+        _seed_on(conn, loaded, report, tables, before, clock, writer, report.workers, progress)
         from_empty = not existing or mode == "truncate"
         if from_empty:
             earlier = history.last_identical(conn, loaded.name, seed, scale)

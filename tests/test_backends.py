@@ -48,3 +48,14 @@ def test_no_module_outside_backends_asks_which_database_it_is():
         if "dialect.name" in line
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("hosts", "cores", "chosen"),
+    [((), 2, 1), (("127.0.0.1",), 2, 1), (("/var/run/postgresql",), 8, 3), (("db.internal",), 8, 7), (("db",), 2, 1)],
+)
+def test_workers_auto_never_takes_the_cores_a_local_server_needs(hosts, cores, chosen):
+    from seedkit.backends import Target
+    from seedkit.parallel import auto_workers
+
+    assert auto_workers(Target(hosts=hosts, database="x", display="x"), cores) == chosen

@@ -200,3 +200,10 @@ def test_a_duplicate_in_a_dropped_sqlite_unique_index_fails_before_commit(tmp_pa
     with create_engine(sqlite_url).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM books")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM authors")).scalar() == 0
+
+
+def test_workers_auto_reports_its_choice(sqlite_url):
+    report = cli_json("run", "tiny", "--workers", "auto", "--database-url", sqlite_url)
+    assert report["workers"] >= 1 and report["tables"]["users"] == 3
+    bad = cli("run", "tiny", "--workers", "many", "--database-url", sqlite_url)
+    assert bad.exit_code == 2 and "--workers" in bad.output
