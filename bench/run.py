@@ -60,6 +60,7 @@ from seedkit.environment import seeded  # noqa: E402
 from seedkit.loader import load_recipe  # noqa: E402
 from seedkit.parallel import auto_workers  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
+from seedkit.resolved import resolve  # noqa: E402
 from seedkit.schema import TableInfo  # noqa: E402
 from seedkit.seeding import Seeder  # noqa: E402
 from seedkit.writers import Immediate  # noqa: E402
@@ -233,7 +234,7 @@ def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
             writer = CapturingWriter(conn)
             began = time.perf_counter()
             with seeded(seedkit.randomness.DEFAULT_NOW):
-                Seeder(conn, recipe, 42, scale, writer).seed_all()
+                Seeder(conn, resolve(recipe), 42, scale, writer).seed_all()
             seconds = time.perf_counter() - began
         engine.dispose()
     rows = sum(len(batch) for _, _, batch in writer.batches)

@@ -101,7 +101,7 @@ def list_recipes(folder: Path, root: Path | None = None) -> list[RecipeInfo]:
 
 
 def load_recipe(folder: Path, name: str, root: Path | None = None) -> Recipe:
-    """Import the recipe called ``name`` from ``folder`` and validate it.
+    """Import the recipe called ``name`` from ``folder`` (resolving it is the caller's next step).
 
     Only that module is imported: a broken sibling does not stand in the way.
     """
@@ -115,5 +115,4 @@ def load_recipe(folder: Path, name: str, root: Path | None = None) -> Recipe:
         known = ", ".join(sorted(paths)) or "none"
         reason = "is a module without a `recipe = Recipe(...)`" if path is not None else "does not exist"
         raise UsageError(f"Recipe {name!r} {reason} in {folder} (modules there: {known}).{hint}")
-    recipe.validate()
     return recipe

@@ -13,18 +13,20 @@ from seedkit.errors import UsageError
 from seedkit.loader import load_recipe
 from seedkit.recipe import Between, Recipe
 from seedkit.report import Plan, PlannedStep
+from seedkit.resolved import ResolvedRecipe, resolve
 
 
 def scaled_size(size: int, scale: float) -> int:
     return max(0, round(size * scale))
 
 
-def resolve_recipe(settings: Settings, recipe: str | Recipe) -> Recipe:
+def resolve_recipe(settings: Settings, recipe: str | Recipe) -> ResolvedRecipe:
+    """The recipe (an object, or a name found through ``settings``), checked and resolved once."""
     if isinstance(recipe, Recipe):
         recipe.name = recipe.name or "recipe"
-        recipe.validate()
-        return recipe
-    return load_recipe(settings.recipes_dir, recipe, settings.root)
+    else:
+        recipe = load_recipe(settings.recipes_dir, recipe, settings.root)
+    return resolve(recipe)
 
 
 def check_scale(scale: float) -> None:
@@ -35,21 +37,21 @@ def check_scale(scale: float) -> None:
 def plan(recipe: str | Recipe, *, settings: Settings, scale: float = 1.0) -> Plan:
     """The ordered steps and expected row counts, without touching any database."""
     check_scale(scale)
-    loaded = resolve_recipe(settings, recipe)
+    resolved = resolve_recipe(settings, recipe)
     expected: dict[str, float] = {}
     steps = []
-    for step in loaded.validate():
-        deps = loaded.dependencies(step)
-        if step.per is None:
+    for planned in resolved.steps:
+        step = planned.step
+        if not planned.parents:
             rows = scaled_size(step.size, scale)
             expected[step.name], size = float(rows), str(rows)
         else:
-            parents = loaded.resolve(step, step.per, "per")
-            count = step.count if isinstance(step.count, (int, Between)) else "custom"
-            expected[step.name] = sum(expected[p.name] for p in parents) * _mean_count(step.count)
-            size = f"{count} per {', '.join(p.name for p in parents)}"
-        steps.append(PlannedStep(step.name, step.info.name, size, expected[step.name], tuple(d.name for d in deps)))
-    return Plan(loaded.name, scale, tuple(steps))
+            count = planned.count if isinstance(planned.count, (int, Between)) else "custom"
+            expected[step.name] = sum(expected[p.name] for p in planned.parents) * _mean_count(planned.count)
+            size = f"{count} per {', '.join(p.name for p in planned.parents)}"
+        depends_on = tuple(d.name for d in planned.depends_on)
+        steps.append(PlannedStep(step.name, step.info.name, size, expected[step.name], depends_on))
+    return Plan(resolved.name, scale, tuple(steps))
 
 
 def _mean_count(count: object) -> float:

@@ -165,8 +165,7 @@ class Recipe:
                 raise self.error(step, "give either size= or per=/count=, not both")
             if step.count is None:
                 raise self.error(step, "per= needs count= (a number, between(lo, hi) or a callable)")
-            if not callable(step.count):
-                step.count = _normalise_count(self, step, step.count)
+            self.normalised_count(step)
             parents = self.resolve(step, step.per, "per")
             parent_model = parents[0].model
             self.parent_link(step, parent_model)
@@ -206,6 +205,10 @@ class Recipe:
                 raise self.error(
                     step, f"override {key!r} is neither a declaration of {f.__name__} nor a model attribute"
                 )
+
+    def normalised_count(self, step: Step) -> int | Between | Callable[[random.Random], int]:
+        """A per-parent step's count as a number, a :class:`Between`, or its callable."""
+        return step.count if callable(step.count) else _normalise_count(self, step, step.count)
 
     def resolve(self, step: Step, source: Source, what: str) -> list[Step]:
         """The steps a ``per=``/``refs=`` source stands for: a step, or every step of a model."""

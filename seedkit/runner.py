@@ -29,6 +29,7 @@ from seedkit.planning import check_scale, resolve_recipe
 from seedkit.randomness import parse_now
 from seedkit.recipe import Recipe
 from seedkit.report import RunRecord, RunReport, Status
+from seedkit.resolved import ResolvedRecipe
 from seedkit.safety import check_writable
 from seedkit.seeding import Progress, Seeder
 from seedkit.writers import make_writer
@@ -170,7 +171,7 @@ def seed_into(
     target = backend_of_connection(connection).connected(connection).display
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target, now=clock.isoformat())
     began = time.perf_counter()
-    tables = _present_tables(connection, loaded, target)
+    tables = _present_tables(connection, loaded.recipe, target)
     before = _counts(connection, tables)
     target_of = backend_of_connection(connection).connected(connection)
     report.workers = auto_workers(target_of) if workers == "auto" else int(workers)
@@ -181,7 +182,7 @@ def seed_into(
 
 def _seed_on(
     conn: Connection,
-    recipe: Recipe,
+    recipe: ResolvedRecipe,
     report: RunReport,
     tables: list,
     before: dict[str, int],
@@ -258,8 +259,8 @@ def run(
             migrations.upgrade(conn, config, "head")
             report.revision = migrations.current_revision(conn)
         hint = "" if config is not None else " (this run did not migrate: drop --no-migrate)"
-        tables = _present_tables(conn, loaded, report.target, hint)
-        recipe_names = {s.info.name for s in loaded.steps}
+        tables = _present_tables(conn, loaded.recipe, report.target, hint)
+        recipe_names = {s.info.name for s in loaded.recipe.steps}
         recipe_tables = [t for t in tables if t.name in recipe_names]
         before = _counts(conn, tables)
         existing = {t.name: before[t.name] for t in recipe_tables if before[t.name]}

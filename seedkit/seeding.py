@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TypeVar
 
-import factory
-from factory import declarations as fd
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import Connection, MetaData, func, select
 from sqlalchemy.exc import DBAPIError
@@ -31,12 +29,12 @@ from seedkit.generate import (
     CompiledStep,
     Unsupported,
     compile_step,
-    effective_declarations,
 )
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.planning import scaled_size
 from seedkit.randomness import derive, seeded_column_defaults
-from seedkit.recipe import Between, Recipe, Step
+from seedkit.recipe import Between, Step
+from seedkit.resolved import NOT_KEPT, Keep, ResolvedRecipe, StepPlan
 from seedkit.rows import Chain, Expanded, KeyRange
 from seedkit.schema import TableInfo, row_class, table_info
 from seedkit.unique import Unfit, Uniquifier, uniquifiers_for
@@ -58,9 +56,9 @@ class SeedResult:
     unsteady: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that are not deterministic
 
 
-def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
+def draw_counts(plan: StepPlan, parents: int, step_seed: int) -> list[int]:
     """Children per parent, drawn per block of parents so any block can be redrawn alone."""
-    spec = step.count
+    spec, step = plan.count, plan.step
     counts: list[int] = []
     for block, start in enumerate(range(0, parents, CHUNK)):
         n = min(CHUNK, parents - start)
@@ -77,49 +75,6 @@ def draw_counts(step: Step, parents: int, step_seed: int) -> list[int]:
                 raise step.recipe.error(step, f"count callable returned {value!r}; it must return a whole number ≥ 0")
             counts.append(value)
     return counts
-
-
-NOT_KEPT = frozenset({"<not kept>"})
-Keep = frozenset[str] | None  # attributes to keep (None: all), or NOT_KEPT
-
-
-def kept_attributes(recipe: Recipe, steps: list[Step]) -> dict[Step, Keep]:
-    """For each step that later steps point at, the attributes they read (None: all of them).
-
-    Children read their parents' keys, plus what a ``SelfAttribute("product.price")`` names;
-    an opaque ``LazyAttribute`` could read anything, so it keeps whole rows. Keeping only keys
-    is what lets a million orders' parents fit in a few megabytes.
-    """
-    needed: dict[Step, Keep] = {}
-    for child in steps:
-        decls, _ = effective_declarations(child)
-        opaque = any(isinstance(d, (fd.LazyAttribute, fd.Maybe, fd.LazyAttributeSequence)) for d in decls.values())
-        sources = [(attr, recipe.resolve(child, src, "refs")) for attr, src in child.refs.items()]
-        if child.per is not None:
-            parents = recipe.resolve(child, child.per, "per")
-            sources.append((recipe.parent_link(child, parents[0].model), parents))
-        for attr, parents in sources:
-            reads = set(child.info.links[attr].remote)
-            for path in (p for decl in decls.values() for p in _row_paths(decl)):
-                if path.startswith(attr + "."):
-                    reads.add(path.split(".")[1])
-            for parent in parents:
-                if opaque or needed.get(parent, frozenset()) is None:
-                    needed[parent] = None
-                else:
-                    pk = {parent.info.pk} if parent.info.pk else set()
-                    needed[parent] = frozenset(needed.get(parent, frozenset()) | reads | pk)
-    return needed
-
-
-def _row_paths(decl: object) -> list[str]:
-    """The ``parent.attribute`` paths a declaration reads from its row: a ``SelfAttribute``'s,
-    or those of a ``factory.Faker``'s ``SelfAttribute("..parent.attribute")`` arguments."""
-    if isinstance(decl, fd.SelfAttribute):
-        return [decl.attribute_name]
-    if isinstance(decl, factory.Faker):
-        return [v.attribute_name for v in decl._defaults.values() if isinstance(v, fd.SelfAttribute)]
-    return []
 
 
 def _projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable[[tuple], tuple] | None:
@@ -192,7 +147,7 @@ class Seeder:
     def __init__(
         self,
         conn: Connection,
-        recipe: Recipe,
+        recipe: ResolvedRecipe,
         seed: int,
         scale: float,
         writer: Writer,
@@ -223,15 +178,15 @@ class Seeder:
 
     def seed_all(self) -> SeedResult:
         """Seed every step; inside :func:`seedkit.environment.seeded`, as the runner does."""
-        return self._seed_steps(self.recipe.validate())
+        return self._seed_steps(self.recipe.steps)
 
-    def _seed_steps(self, steps: list[Step]) -> SeedResult:
-        needed = kept_attributes(self.recipe, steps)
-        last_step = {step.info.name: step for step in steps}
+    def _seed_steps(self, plans: tuple[StepPlan, ...]) -> SeedResult:
+        last_step = {plan.step.info.name: plan.step for plan in plans}
         self._prefetch([step.info for step in last_step.values()])
-        for step in steps:
+        for plan in plans:
+            step = plan.step
             try:
-                self._seed_step(step, keep=needed.get(step, NOT_KEPT))
+                self._seed_step(plan)
                 if last_step[step.info.name] is step:
                     self._settle(step.info)
             except (SeedkitError, DBAPIError) as exc:
@@ -256,7 +211,7 @@ class Seeder:
 
     # -- per step -----------------------------------------------------------------------------
 
-    def _rows_of(self, steps: list[Step]) -> Sequence[tuple]:
+    def _rows_of(self, steps: Sequence[Step]) -> Sequence[tuple]:
         parts = [self.kept.get(s, []) for s in steps]
         return parts[0] if len(parts) == 1 else Chain(parts)
 
@@ -297,24 +252,21 @@ class Seeder:
         self.next_id[info.name] = first + count
         return first
 
-    def _seed_step(self, step: Step, *, keep: Keep) -> None:
-        recipe = self.recipe
+    def _seed_step(self, plan: StepPlan) -> None:
+        step, keep, link_attr = plan.step, plan.keep, plan.link
         step_seed = self._step_seed(step)
-        link_attr = None
         parents: Expanded | None = None
-        if step.per is not None:
-            parent_steps = recipe.resolve(step, step.per, "per")
-            link_attr = recipe.parent_link(step, parent_steps[0].model)
-            parent_rows = self._rows_of(parent_steps)
-            counts = draw_counts(step, len(parent_rows), step_seed)
+        if plan.parents:
+            parent_rows = self._rows_of(plan.parents)
+            counts = draw_counts(plan, len(parent_rows), step_seed)
             parents = Expanded(parent_rows, counts)
             total = len(parents)
         else:
             total = scaled_size(step.size, self.scale)
-        refs = {attr: self._rows_of(recipe.resolve(step, src, "refs")) for attr, src in step.refs.items()}
+        refs = {attr: self._rows_of(steps) for attr, steps in plan.refs.items()}
         for attr, rows in refs.items():
             if not rows and total:
-                raise recipe.error(step, f"refs[{attr!r}] has no rows to pick from (its steps created none)")
+                raise step.recipe.error(step, f"refs[{attr!r}] has no rows to pick from (its steps created none)")
 
         info = step.info
         try:
@@ -399,7 +351,7 @@ class Seeder:
     def _uniquifiers(self, compiled: CompiledStep, sample: list[tuple]) -> list[Uniquifier]:
         info = compiled.info
         found = []
-        alone = sum(s.info.name == info.name for s in self.recipe.steps) == 1
+        alone = sum(p.step.info.name == info.name for p in self.recipe.steps) == 1
         for fresh in uniquifiers_for(compiled, sample, scoped=alone):
             key = (info.name, fresh.attrs)
             if key not in self.uniquifiers:
@@ -438,7 +390,7 @@ class Seeder:
         step.factory.reset_sequence(self._seq_base(info), force=True)
         project = _projection(info, info.attrs, keep)
         kept: list[tuple] = []
-        tables = {t for s in self.recipe.steps for t in s.info.table.metadata.tables.values()}
+        tables = {t for p in self.recipe.steps for t in p.step.info.table.metadata.tables.values()}
         values = ValueCheck(info, info.attrs)
         with _factories_bound_to(session), seeded_column_defaults(tables):
             for number, start in enumerate(range(0, total, CHUNK)):
