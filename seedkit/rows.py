@@ -13,6 +13,16 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+from seedkit.schema import row_class
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from seedkit.resolved import Keep
+    from seedkit.schema import TableInfo
 
 
 class _Rows(Sequence[tuple]):
@@ -88,3 +98,21 @@ class Expanded:
             out += [parent] * (end - position)
             position = end
         return out
+
+
+def projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable[[tuple], tuple] | None:
+    """Turns a written row into the compact named row kept for children (None: keep nothing)."""
+    from seedkit.resolved import NOT_KEPT
+
+    if keep is NOT_KEPT:
+        return None
+    wanted = tuple(a for a in attrs if keep is None or a in keep)
+    row_type = row_class(info.model, wanted)
+    if wanted == attrs:
+        return row_type
+    positions = [attrs.index(a) for a in wanted]
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda row: row_type((row[position],))
+    pick = itemgetter(*positions)
+    return lambda row: row_type(pick(row))

@@ -23,7 +23,7 @@ from seedkit.config import MAX_SEED, WRITERS, Settings
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, hashable_early, reflect_tables
+from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, hashable_early, reflect_tables
 from seedkit.parallel import auto_workers
 from seedkit.planning import check_scale, resolve_recipe
 from seedkit.randomness import parse_now
@@ -193,10 +193,10 @@ def _seed_on(
     environment: Environment = Environment(),  # noqa: B008 - frozen
 ) -> None:
     """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
-    early = hashable_early(conn)
-    seeder = Seeder(
-        conn, recipe, report.seed, report.scale, make_writer(conn, writer), progress, workers, hash_tables=early
-    )
+    write = make_writer(conn, writer)
+    # Fingerprints taken table by table while the next is generated, where the backend allows.
+    hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, write.later) if hashable_early(conn) else None
+    seeder = Seeder(conn, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes)
     try:
         with seeded(clock, environment):
             result = seeder.seed_all()
@@ -212,7 +212,7 @@ def _seed_on(
     _check_written(result.planned, report.tables)
     report.orm_reasons = dict(result.reasons)
     # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
-    report.fingerprint = fingerprint(conn, {name: done.result() for name, done in result.hashes.items()}).overall
+    report.fingerprint = fingerprint(conn, hashes.known() if hashes is not None else {}).overall
 
 
 def run(

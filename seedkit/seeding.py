@@ -8,39 +8,34 @@ randomness is derived from (seed, recipe, step, chunk number), never from what r
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import TypeVar
 
-from factory.alchemy import SQLAlchemyModelFactory
-from sqlalchemy import Connection, MetaData, func, select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from seedkit.backends import backend_of_connection
-from seedkit.errors import RecipeError, SeedFailed, SeedkitError, failing_as
-from seedkit.fingerprints import TableFingerprint, reflect_tables, table_fingerprint
+from seedkit.errors import SeedFailed, SeedkitError, failing_as
+from seedkit.factory_path import FactoryPath
+from seedkit.fingerprints import EarlyHashes
 from seedkit.generate import (
     CHUNK,
-    Chunk,
     CompiledStep,
     Unsupported,
     compile_step,
 )
+from seedkit.keys import KeyAllocator
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.planning import scaled_size
-from seedkit.randomness import derive, seeded_column_defaults
+from seedkit.randomness import derive
 from seedkit.recipe import Between, Step
 from seedkit.resolved import NOT_KEPT, Keep, ResolvedRecipe, StepPlan
-from seedkit.rows import Chain, Expanded, KeyRange
-from seedkit.schema import TableInfo, row_class, table_info
+from seedkit.rows import Chain, Expanded, KeyRange, projection
+from seedkit.schema import TableInfo, row_class
 from seedkit.unique import Unfit, Uniquifier, uniquifiers_for
-from seedkit.values import Misfit, ValueCheck
+from seedkit.values import ValueCheck, check_values
 from seedkit.writers import Writer
-from seedkit.writers.orm import OrmWriter
 
 Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
 T = TypeVar("T")
@@ -50,8 +45,6 @@ T = TypeVar("T")
 class SeedResult:
     paths: dict[str, str] = field(default_factory=dict)  # table -> writer name(s)
     reasons: dict[str, str] = field(default_factory=dict)  # step -> why it took the factory path
-    # table -> its fingerprint, taken once its last step was written (see Seeder.hash_tables)
-    hashes: dict[str, Future[TableFingerprint]] = field(default_factory=dict)
     planned: dict[str, tuple[str, int]] = field(default_factory=dict)  # step -> (table, rows it made)
     unsteady: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that are not deterministic
 
@@ -77,51 +70,6 @@ def draw_counts(plan: StepPlan, parents: int, step_seed: int) -> list[int]:
     return counts
 
 
-def _projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable[[tuple], tuple] | None:
-    """Turns a written row into the compact named row kept for children (None: keep nothing)."""
-    if keep is NOT_KEPT:
-        return None
-    wanted = tuple(a for a in attrs if keep is None or a in keep)
-    row_type = row_class(info.model, wanted)
-    if wanted == attrs:
-        return row_type
-    positions = [attrs.index(a) for a in wanted]
-    if len(positions) == 1:
-        (position,) = positions
-        return lambda row: row_type((row[position],))
-    pick = itemgetter(*positions)
-    return lambda row: row_type(pick(row))
-
-
-def _all_subclasses(cls: type) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *_all_subclasses(sub)]
-    return found
-
-
-@contextmanager
-def _factories_bound_to(session: Session) -> Iterator[None]:
-    """Point every SQLAlchemy factory (sub-factories included) at the run's session, then restore.
-
-    Factories name their own session (or none) for the user's tests; during a seed they must all
-    write through the run's transaction, and flush rather than commit.
-    """
-    saved = []
-    for cls in _all_subclasses(SQLAlchemyModelFactory):
-        meta = cls._meta
-        saved.append(
-            (meta, meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence)
-        )
-        meta.sqlalchemy_session, meta.sqlalchemy_session_factory = session, None
-        meta.sqlalchemy_session_persistence = "flush"
-    try:
-        yield
-    finally:
-        for meta, *values in saved:
-            meta.sqlalchemy_session, meta.sqlalchemy_session_factory, meta.sqlalchemy_session_persistence = values
-
-
 STEADY_ROWS = 200  # rows generated twice per step that runs user code, to find unseeded randomness
 
 
@@ -132,13 +80,6 @@ def _unique(step: Step, uniquifier: Uniquifier, rows: list[tuple], attrs: tuple[
         if unfit.recipe_error:
             raise step.recipe.error(step, str(unfit)) from None
         raise SeedFailed(f"step {step.name!r}: {unfit}") from None
-
-
-def _check_values(step: Step, values: ValueCheck, rows: Sequence[tuple]) -> None:
-    try:
-        values.check(rows)
-    except Misfit as misfit:
-        raise SeedFailed(f"step {step.name!r}: {misfit}") from None
 
 
 class Seeder:
@@ -153,14 +94,12 @@ class Seeder:
         writer: Writer,
         progress: Progress | None = None,
         workers: int = 1,
-        hash_tables: bool = False,
+        hashes: EarlyHashes | None = None,
     ) -> None:
-        """``hash_tables``: fingerprint each table as soon as its last step is written, so the
-        server hashes it while the next table is generated. Only valid when nothing else (a
-        trigger, say) changes a table after seedkit has written it."""
+        """``hashes``: the runner's early fingerprints, told as each table's last step is in."""
         self.conn = conn
         self.backend = backend_of_connection(conn)
-        self.hash_tables = hash_tables
+        self.hashes = hashes
         self.workers = workers
         self.recipe = recipe
         self.seed = seed
@@ -168,13 +107,10 @@ class Seeder:
         self.writer = writer
         self.progress = progress
         self.kept: dict[Step, Sequence[tuple]] = {}
-        self.written: dict[str, int] = {}  # table -> rows this run wrote there so far
-        self.next_id: dict[str, int] = {}  # table -> next primary key seedkit will assign
-        self.initial: dict[str, int] = {}
+        self.keys = KeyAllocator(self._query)
         self.uniquifiers: dict[tuple[str, tuple[str, ...]], Uniquifier] = {}
         self.result = SeedResult()
-        self.described = MetaData()  # the run's tables as the database describes them (hash_tables)
-        self._orm: OrmWriter | None = None
+        self._orm: FactoryPath | None = None
 
     def seed_all(self) -> SeedResult:
         """Seed every step; inside :func:`seedkit.environment.seeded`, as the runner does."""
@@ -199,15 +135,20 @@ class Seeder:
                 self.writer.abort(exc)
                 raise
         self.writer.finish()
-        if self._orm is not None and self._orm is not self.writer:
-            self._orm.finish()
+        if self._orm is not None and self._orm.orm is not self.writer:
+            self._orm.orm.finish()
         return self.result
+
+    def _factory(self) -> FactoryPath:
+        if self._orm is None:
+            tables = {t for p in self.recipe.steps for t in p.step.info.table.metadata.tables.values()}
+            self._orm = FactoryPath(self.conn, self.writer, tables, self.progress)
+        return self._orm
 
     def _settle(self, info: TableInfo) -> None:
         self.writer.settle(info)
-        if self.hash_tables:
-            table = self.described.tables[info.name]
-            self.result.hashes[info.name] = self.writer.later(lambda conn: table_fingerprint(conn, table))
+        if self.hashes is not None:
+            self.hashes.settled(info.name)
 
     # -- per step -----------------------------------------------------------------------------
 
@@ -217,40 +158,12 @@ class Seeder:
 
     def _prefetch(self, tables: list[TableInfo]) -> None:
         """Row counts and highest keys of every table up front: asking later would make the
-        writer finish everything queued first.
-
-        With ``hash_tables``, also the tables as the database describes them, for their
-        fingerprints: in one reflection (20 ms for the demo's six tables) before any key is
-        dropped, rather than one per table on the writer's thread (40 ms each there, most of it
-        waiting for the GIL while the next table is generated).
-        """
-        for info in tables:
-            self._seq_base(info)
-            self._take_ids(info, 0)
-        if self.hash_tables:
-            names = {info.name for info in tables}
-            self.described = self._query(lambda conn: reflect_tables(conn, lambda name, _: name in names))
+        writer finish everything queued first."""
+        self.keys.prefetch(tables)
 
     def _query(self, fn: Callable[[Connection], T]) -> T:
         """Ask the database, after the writer has written everything so far."""
         return self.writer.later(fn).result()
-
-    def _seq_base(self, info: TableInfo) -> int:
-        if info.name not in self.initial:
-            count = select(func.count()).select_from(info.table)
-            self.initial[info.name] = self._query(lambda conn: conn.execute(count).scalar_one())
-        return self.initial[info.name] + self.written.get(info.name, 0)
-
-    def _take_ids(self, info: TableInfo, count: int) -> int:
-        """Reserve ``count`` primary keys; seedkit numbers rows itself, so children need no round trip."""
-        if info.pk is None:
-            return 0
-        if info.name not in self.next_id:
-            highest = select(func.max(info.columns[info.attrs.index(info.pk)]))
-            self.next_id[info.name] = (self._query(lambda conn: conn.execute(highest).scalar()) or 0) + 1
-        first = self.next_id[info.name]
-        self.next_id[info.name] = first + count
-        return first
 
     def _seed_step(self, plan: StepPlan) -> None:
         step, keep, link_attr = plan.step, plan.keep, plan.link
@@ -277,16 +190,19 @@ class Seeder:
             # took off so far, so each lookup is an index probe and each insert is checked.
             self.writer.finish()
             # Its SubFactories may add rows to any table, hashed or not: hash them all at the end.
-            self.result.hashes.clear()
-            rows_kept = self._factory_path(step, step_seed, total, link_attr, parents, refs, keep)
+            if self.hashes is not None:
+                self.hashes.give_up()
+            rows_kept = self._factory().write(
+                step, step_seed, total, link_attr, parents, refs, keep, self.keys.sequence_base(info)
+            )
             self._note_path(info.name, "orm")
-            self.next_id.clear()  # the database numbered those rows (and any SubFactory parents)
+            self.keys.forget_keys()  # the database numbered those rows (and any SubFactory parents)
         else:
             rows_kept = self._compiled_path(compiled, step_seed, total, parents, keep)
             self._note_path(info.name, self.writer.name)
         if keep is not NOT_KEPT:
             self.kept[step] = rows_kept
-        self.written[info.name] = self.written.get(info.name, 0) + total
+        self.keys.wrote(info, total)
         self.result.planned[step.name] = (info.name, total)
 
     def _step_seed(self, step: Step) -> int:
@@ -303,14 +219,14 @@ class Seeder:
         self, compiled: CompiledStep, step_seed: int, total: int, parents: Expanded | None, keep: Keep
     ) -> Sequence[tuple]:
         info = compiled.info
-        first_id = self._take_ids(info, total)
-        seq = self._seq_base(info)
+        first_id = self.keys.take(info, total)
+        seq = self.keys.sequence_base(info)
         kept: list[tuple] = []
         keys = None
         if info.pk is not None and keep is not None and keep <= {info.pk}:
             # Children read only the keys, which seedkit numbered consecutively: keep the range.
             keys = KeyRange(row_class(info.model, (info.pk,)), first_id, total)
-        project = _projection(info, compiled.write_attrs, keep) if keys is None else None
+        project = projection(info, compiled.write_attrs, keep) if keys is None else None
         uniquifiers: list[Uniquifier] | None = None
         work = StepWork(compiled, step_seed, first_id, seq, parents)
         linked = [compiled.link_attr, *compiled.refs] if compiled.link_attr else list(compiled.refs)
@@ -322,7 +238,7 @@ class Seeder:
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
                 rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
-            _check_values(compiled.step, values, rows)
+            check_values(compiled.step, values, rows)
             self._write(info, compiled.write_attrs, rows)
             if project is not None:
                 kept.extend(map(project, rows))
@@ -355,7 +271,7 @@ class Seeder:
         for fresh in uniquifiers_for(compiled, sample, scoped=alone):
             key = (info.name, fresh.attrs)
             if key not in self.uniquifiers:
-                if self.initial.get(info.name) and fresh.scope is None:
+                if self.keys.initial.get(info.name) and fresh.scope is None:
                     # Appending: values already in the table are taken too (a scoped key
                     # cannot meet them: its parents are rows this run created).
                     taken = select(*[info.columns[info.attrs.index(a)] for a in fresh.attrs])
@@ -366,68 +282,8 @@ class Seeder:
 
     def _move_sequence(self, info: TableInfo) -> None:
         """Put the key's sequence (where the backend has one) past the ids seedkit assigned."""
-        highest = self.next_id.get(info.name, 1) - 1
+        highest = self.keys.highest(info)
         if info.pk is None or highest < 1:
             return
         column = info.column_name(info.pk)
         self.writer.later(lambda conn: self.backend.move_sequence(conn, info.table, column, highest))
-
-    def _factory_path(
-        self,
-        step: Step,
-        step_seed: int,
-        total: int,
-        link_attr: str | None,
-        parents: Expanded | None,
-        refs: dict[str, list],
-        keep: Keep,
-    ) -> list[tuple]:
-        """factory-boy builds each row itself, through a session on the run's connection."""
-        if self._orm is None:
-            self._orm = self.writer if isinstance(self.writer, OrmWriter) else OrmWriter(self.conn)
-        session = self._orm.session
-        info = step.info
-        step.factory.reset_sequence(self._seq_base(info), force=True)
-        project = _projection(info, info.attrs, keep)
-        kept: list[tuple] = []
-        tables = {t for p in self.recipe.steps for t in p.step.info.table.metadata.tables.values()}
-        values = ValueCheck(info, info.attrs)
-        with _factories_bound_to(session), seeded_column_defaults(tables):
-            for number, start in enumerate(range(0, total, CHUNK)):
-                n = min(CHUNK, total - start)
-                chunk = Chunk(step_seed, number)
-                picked = {attr: chunk.rng.choices(pool, k=n) for attr, pool in refs.items()}
-                own_parents = parents.slice(start, n) if parents is not None else []
-                for i in range(n):
-                    kwargs = dict(step.overrides)
-                    kwargs.update({trait: True for trait in step.traits})
-                    if link_attr is not None:
-                        kwargs[link_attr] = self._instance(session, info.links[link_attr].target, own_parents[i])
-                    for attr, chosen in picked.items():
-                        kwargs[attr] = self._instance(session, info.links[attr].target, chosen[i])
-                    obj = step.factory.create(**kwargs)
-                    if not isinstance(obj, step.model):
-                        raise SeedFailed(
-                            f"step {step.name!r}: {step.factory.__name__}.create() returned {type(obj).__name__}, "
-                            f"not a {step.model.__name__} (an async _create? seedkit creates rows synchronously)"
-                        )
-                    # seedkit owns persistence during a seed: a factory whose _create only builds
-                    # the object (as async tutorials write them) still has its row written.
-                    session.add(obj)
-                    row = tuple(getattr(obj, a) for a in info.attrs)
-                    _check_values(step, values, [row])
-                    if project is not None:
-                        kept.append(project(row))
-                session.flush()
-                session.expunge_all()
-                if self.progress is not None:
-                    self.progress(step.name, start + n, total)
-        return kept
-
-    @staticmethod
-    def _instance(session: Session, model: type, row: tuple) -> object:
-        """The ORM instance behind a kept row, for factory-boy, which links objects, not ids."""
-        pk = table_info(model).pk
-        if pk is None:
-            raise RecipeError(f"{model.__name__} has no single integer primary key to link the factory path through")
-        return session.get(model, getattr(row, pk))

@@ -14,8 +14,13 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
+from seedkit.errors import SeedFailed
 from seedkit.schema import TableInfo, column_kind
+
+if TYPE_CHECKING:
+    from seedkit.recipe import Step
 
 # Column family -> the Python types its values may have (None is always allowed: NOT NULL is
 # the database's to enforce). bool is an int in Python but not a number to either database.
@@ -72,3 +77,11 @@ class ValueCheck:
                     value = next(row[position] for row in rows if type(row[position]) is value_type)
                     raise Misfit(name, kind, value)
                 self._known.add((position, value_type))
+
+
+def check_values(step: Step, values: ValueCheck, rows: Sequence[tuple]) -> None:
+    """:meth:`ValueCheck.check`, failing the seed with the step's name."""
+    try:
+        values.check(rows)
+    except Misfit as misfit:
+        raise SeedFailed(f"step {step.name!r}: {misfit}") from None
