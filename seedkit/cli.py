@@ -371,6 +371,21 @@ def _seed(
         return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
 
 
+def _run_options(
+    seed: int,
+    scale: float,
+    now: str | None,
+    writer: str,
+    workers: int | str,
+    wait: float,
+    no_wait_lock: bool,
+    lock_timeout: float | None,
+) -> dict[str, Any]:
+    """The options ``run`` and ``reset`` share, as the library's keywords."""
+    waiting = _waiting(no_wait_lock, lock_timeout)
+    return dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait, waiting=waiting)
+
+
 @app.command()
 def run(
     recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name (a module in the recipes folder).")],
@@ -404,22 +419,17 @@ def run(
         settings = _settings(database_url, recipes, alembic_config)
         if truncate:
             _confirm(settings, "delete the recipe's rows in", yes)
+        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
         report = _seed(
             seedkit.run,
             recipe,
             settings,
             yes=yes,
-            silent=quiet or as_json,
             quiet=quiet,
-            seed=seed,
-            scale=scale,
-            now=now,
-            writer=writer,
-            workers=workers,
-            wait=wait,
-            waiting=_waiting(no_wait_lock, lock_timeout),
+            silent=quiet or as_json,
             migrate=migrate,
             mode=mode,
+            **options,
         )
     _render_run(report, _as_run("run", recipe, seed, scale, now, *flags), as_json, quiet)
 
@@ -447,21 +457,8 @@ def reset(
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
         _confirm(settings, "wipe every table the migrations made in", yes)
-        report = _seed(
-            seedkit.reset,
-            recipe,
-            settings,
-            yes=yes,
-            silent=quiet or as_json,
-            quiet=quiet,
-            seed=seed,
-            scale=scale,
-            now=now,
-            writer=writer,
-            workers=workers,
-            wait=wait,
-            waiting=_waiting(no_wait_lock, lock_timeout),
-        )
+        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
+        report = _seed(seedkit.reset, recipe, settings, yes=yes, quiet=quiet, silent=quiet or as_json, **options)
     _render_run(report, _as_run("reset", recipe, seed, scale, now), as_json, quiet)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,21 +9,9 @@ import time
 from tests.conftest import ROOT, Running, fingerprint_of
 
 
-def _start(*args: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("SEEDKIT_DATABASE_URL", "DATABASE_URL")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "seedkit", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_simultaneous_runs_seed_once(db_url):
-    runs = [_start("run", "demo", "--scale", "100", "--seed", "1", "-q", "--database-url", db_url) for _ in range(2)]
-    outcomes = sorted((p.wait(timeout=300), p.stderr.read()) for p in runs)
+    runs = [Running("run", "demo", "--scale", "100", "--seed", "1", "-q", "--database-url", db_url) for _ in range(2)]
+    outcomes = sorted(run.finish(timeout=300) for run in runs)
     assert [code for code, _ in outcomes] == [0, 2], outcomes
     assert "already holds rows" in outcomes[1][1]
     assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 100

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 
@@ -10,46 +12,46 @@ from seedkit.backends.postgresql import _ADVISORY_LOCK_KEY
 from tests.conftest import Running, cli, fingerprint_of
 
 
+@contextmanager
+def _holding(url: str, statement: str, *params: dict) -> Iterator[int]:
+    """Another client (named migration-by-hand) holding a lock until the block ends; its pid."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SET application_name = 'migration-by-hand'"))
+            pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            holder.execute(text(statement), *params)  # the last query, as pg_stat_activity shows it
+            yield pid
+            holder.rollback()
+    finally:
+        engine.dispose()
+
+
 def test_postgresql_names_the_client_whose_lock_it_waits_for(pg_url):
     assert cli("run", "tiny", "--database-url", pg_url).exit_code == 0
-    engine = create_engine(pg_url)
-    with engine.connect() as holder:
-        holder.execute(text("SET application_name = 'migration-by-hand'"))
-        pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        holder.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+    with _holding(pg_url, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE") as pid:
         run = Running("run", "tiny", "--truncate", "--yes", "--database-url", pg_url)
         line = run.wait_for(f"waiting for a lock held by pid {pid}")
         assert "migration-by-hand" in line and "LOCK TABLE users" in line
-        holder.rollback()
-        code, stderr = run.finish()
-    engine.dispose()
+    code, stderr = run.finish()
     assert code == 0, stderr
 
 
 def test_postgresql_lock_timeout_gives_up_and_writes_nothing(pg_url):
     assert cli("run", "tiny", "--database-url", pg_url).exit_code == 0
     before = fingerprint_of(pg_url)
-    engine = create_engine(pg_url)
-    with engine.connect() as holder:
-        holder.execute(text("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"))
+    with _holding(pg_url, "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"):
         result = cli("run", "tiny", "--truncate", "--yes", "--lock-timeout", "1", "--database-url", pg_url)
-        holder.rollback()
-    engine.dispose()
     assert result.exit_code == 1, result.output
     assert "Gave up waiting for a lock" in result.stderr and "after 1s (--lock-timeout)" in result.stderr
     assert fingerprint_of(pg_url) == before
 
 
 def test_postgresql_says_when_it_waits_for_another_seedkit_run(pg_url):
-    engine = create_engine(pg_url)
-    with engine.connect() as holder:
-        pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+    with _holding(pg_url, "SELECT pg_advisory_xact_lock(:k)", {"k": _ADVISORY_LOCK_KEY}) as pid:
         run = Running("run", "tiny", "--database-url", pg_url)
         run.wait_for(f"waiting for another seedkit run (pid {pid})")
-        holder.rollback()
-        code, stderr = run.finish()
-    engine.dispose()
+    code, stderr = run.finish()
     assert code == 0, stderr
 
 
