@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -30,6 +30,10 @@ class StepWork:
     first_id: int
     seq: int
     parents: Expanded | None
+    # In workers: a check each chunk must pass, and the encoding the writer would apply, so a
+    # worker sends the writer's bytes, not rows for the parent to unpickle and encode again.
+    check: Callable[[list[tuple]], None] | None = None
+    encode: Callable[[list[tuple]], bytes] | None = None
 
     def chunk(self, number: int, start: int, n: int) -> list[tuple]:
         parents = self.parents.slice(start, n) if self.parents is not None else None
@@ -69,8 +73,9 @@ def _picklable(error: Exception) -> Exception:
     return error
 
 
-def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[int, list[tuple]]]:
-    """Yield ``(rows done so far, rows)`` chunk by chunk, in order."""
+def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[int, list[tuple] | bytes]]:
+    """Yield ``(rows done so far, rows)`` chunk by chunk, in order: from workers, the writer's
+    bytes instead of rows where the work says how to encode them."""
     tasks = [(number, start, min(CHUNK, total - start)) for number, start in enumerate(range(0, total, CHUNK))]
     if workers <= 1 or len(tasks) <= 1:
         for number, start, n in tasks:
@@ -81,10 +86,13 @@ def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[
         while (task := conn.recv()) is not None:
             try:
                 rows = work.chunk(*task)
+                if work.check is not None:
+                    work.check(rows)
+                payload = work.encode(rows) if work.encode is not None else rows
             except Exception as exc:  # a user's factory failed: the parent reports it
                 conn.send(_Failed(_picklable(exc)))
                 continue
-            conn.send(rows)
+            conn.send(payload)
 
     children = [Child(serve) for _ in range(min(workers, len(tasks)))]
     try:

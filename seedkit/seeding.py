@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection, select
@@ -228,13 +229,24 @@ class Seeder:
             keys = KeyRange(row_class(info.model, (info.pk,)), first_id, total)
         project = projection(info, compiled.write_attrs, keep) if keys is None else None
         uniquifiers: list[Uniquifier] | None = None
-        work = StepWork(compiled, step_seed, first_id, seq, parents)
         linked = [compiled.link_attr, *compiled.refs] if compiled.link_attr else list(compiled.refs)
         own = {info.pk, *(local for attr in linked for local in info.links[attr].local)}
         values = ValueCheck(info, compiled.write_attrs, trusted=own)
+        work = StepWork(compiled, step_seed, first_id, seq, parents)
+        if self._encodes_in_workers(compiled, project):
+            work = replace(
+                work,
+                check=partial(check_values, compiled.step, values),
+                encode=self.writer.encoder(info, compiled.write_attrs),
+            )
+        if total:
+            self._check_steady(work, total)
         for done, rows in generate_chunks(work, total, self.workers):
+            if isinstance(rows, bytes):  # checked and encoded by a worker
+                self.writer.write_encoded(info, compiled.write_attrs, rows)
+                self._progress(compiled.step.name, done, total)
+                continue
             if uniquifiers is None:
-                self._check_steady(work, total)
                 uniquifiers = self._uniquifiers(compiled, rows)
             for uniquifier in uniquifiers:
                 rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
@@ -242,10 +254,25 @@ class Seeder:
             self._write(info, compiled.write_attrs, rows)
             if project is not None:
                 kept.extend(map(project, rows))
-            if self.progress is not None:
-                self.progress(compiled.step.name, done, total)
+            self._progress(compiled.step.name, done, total)
         self._move_sequence(info)
         return kept if keys is None else keys
+
+    def _encodes_in_workers(self, compiled: CompiledStep, project: object) -> bool:
+        """Whether workers may check and encode a step's chunks themselves: the parent then
+        needs nothing of its rows (no unique columns to tag in order, no rows kept for later
+        steps), and the writer can encode elsewhere."""
+        info = compiled.info
+        return (
+            self.workers > 1
+            and not info.unique
+            and project is None
+            and self.writer.encoder(info, compiled.write_attrs) is not None
+        )
+
+    def _progress(self, step: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(step, done, total)
 
     def _check_steady(self, work: StepWork, total: int) -> None:
         """Generate a short first chunk twice: a column that comes out different reads

@@ -207,3 +207,22 @@ def test_workers_auto_reports_its_choice(sqlite_url):
     assert report["workers"] >= 1 and report["tables"]["users"] == 3
     bad = cli("run", "tiny", "--workers", "many", "--database-url", sqlite_url)
     assert bad.exit_code == 2 and "--workers" in bad.output
+
+
+MISFIT_IN_WORKERS = """
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("enough books for workers to encode them, one value an integer cannot hold")
+authors = recipe.add(AuthorFactory, 2)
+books = recipe.add(BookFactory, per=authors, count=4000, pages="lots")
+"""
+
+
+def test_workers_check_values_before_encoding_them(tmp_path, pg_url):
+    # On PostgreSQL, workers send books as COPY text: the value check runs there, and still names
+    # step, column and value.
+    project = write_project(tmp_path / "p", {"misfit": MISFIT_IN_WORKERS})
+    result = cli("run", "misfit", "--workers", "2", "--database-url", pg_url, *cli_options(project))
+    assert result.exit_code == 1
+    assert "step 'books': column books.pages (int) cannot hold 'lots' (str)" in result.stderr

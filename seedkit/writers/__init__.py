@@ -26,6 +26,13 @@ class Writer(Protocol):
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         """Insert ``rows`` (values in ``attrs`` order) into ``info``'s table; may return before they are in."""
 
+    def encoder(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], bytes] | None:
+        """What turns rows into what this writer sends, where that can be done in another process
+        (``--workers``): the worker sends bytes, not rows to encode here. None: rows it is."""
+
+    def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
+        """Insert rows an :meth:`encoder` already encoded."""
+
     def later(self, fn: Callable[[Connection], T]) -> Future[T]:
         """Run ``fn`` on the run's connection once every row written so far is in.
 
@@ -50,6 +57,13 @@ class Immediate:
     """The writer methods for writers whose every write is complete when ``write`` returns."""
 
     conn: Connection
+
+    def encoder(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], bytes] | None:
+        """Rows are bound by the driver here: nothing to encode elsewhere."""
+        return None
+
+    def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
+        raise TypeError(f"{type(self).__name__} takes rows, not encoded bytes")
 
     def later(self, fn: Callable[[Connection], T]) -> Future[T]:
         future: Future[T] = Future()

@@ -79,14 +79,27 @@ class CopyWriter:
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         if not rows:
             return
+        _, processors, encoder = self._statement(info, attrs)
+        payload = encoder.encode(rows) if encoder is not None else list(encode(rows, processors))
+        self._line.submit(lambda: self._send(info, (info.name, attrs), payload))
+
+    def encoder(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], bytes] | None:
+        """COPY text, which a worker process can make as well as this one."""
+        encoder = self._statement(info, attrs)[2]
+        return encoder.encode if encoder is not None else None
+
+    def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
+        if payload:
+            self._statement(info, attrs)
+            self._line.submit(lambda: self._send(info, (info.name, attrs), payload))
+
+    def _statement(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[str, list, TextEncoder | None]:
         key = (info.name, attrs)
         if key not in self._statements:
             sql = f"COPY {target(self.conn, info, attrs)} FROM STDIN"
             encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
             self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
-        _, processors, encoder = self._statements[key]
-        payload = encoder.encode(rows) if encoder is not None else list(encode(rows, processors))
-        self._line.submit(lambda: self._send(info, key, payload))
+        return self._statements[key]
 
     def later(self, fn: Callable[[Connection], T]) -> Future[T]:
         """Run ``fn`` on the connection once every row written so far is in."""
