@@ -3,8 +3,9 @@
 A chunk's rows depend only on (step seed, chunk number, position), never on which process made
 it or what it made before, so the rows — and the fingerprint — are the same for any number of
 workers. Workers are forked after the parent rows exist, so they read them without copying;
-they return plain tuples, and the caller consumes results strictly in order (uniqueness, ids and
-writes stay sequential), with a bounded number of chunks in flight to keep memory flat.
+they return plain tuples (or, where the parent needs nothing of a step's rows, the writer's
+COPY text), and the caller consumes results strictly in order (uniqueness, ids and writes stay
+sequential), with a bounded number of chunks in flight to keep memory flat.
 """
 
 from __future__ import annotations

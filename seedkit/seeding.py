@@ -1,8 +1,11 @@
-"""Generating a validated recipe's rows and handing them to a writer, step by step.
+"""Generating a resolved recipe's rows and handing them to a writer, step by step.
 
-Steps run in dependency order. Rows stream to the writer chunk by chunk; only steps that later
+Steps run in the plan's order. Rows stream to the writer chunk by chunk; only steps that later
 steps point at (``per=``/``refs=``) keep their rows, as compact tuples. Every chunk's
 randomness is derived from (seed, recipe, step, chunk number), never from what ran before.
+Key allocation (:mod:`seedkit.keys`), factory-boy's own path (:mod:`seedkit.factory_path`) and
+the early fingerprints the runner keeps (:class:`seedkit.fingerprints.EarlyHashes`) live apart;
+this module holds the compiled path and the checks made on its chunks.
 """
 
 from __future__ import annotations
