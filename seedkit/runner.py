@@ -167,14 +167,16 @@ def seed_into(
 
     _check_options(seed, scale, workers, writer)
     clock = parse_now(now)
-    loaded = resolve_recipe(settings or load_settings(), recipe)
-    target = backend_of_connection(connection).connected(connection).display
+    settings = settings or load_settings()
+    loaded = resolve_recipe(settings, recipe)
+    connected = backend_of_connection(connection).connected(connection)
+    check_writable(connected, settings.protected)  # protected targets are never written, whoever connects
+    target = connected.display
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target, now=clock.isoformat())
     began = time.perf_counter()
     tables = _present_tables(connection, loaded.recipe, target)
     before = _counts(connection, tables)
-    target_of = backend_of_connection(connection).connected(connection)
-    report.workers = auto_workers(target_of) if workers == "auto" else int(workers)
+    report.workers = auto_workers(connected) if workers == "auto" else int(workers)
     _seed_on(connection, loaded, report, tables, before, clock, writer, report.workers, progress, environment)
     report.seconds = time.perf_counter() - began
     return report

@@ -92,3 +92,12 @@ def test_a_caller_that_freezes_its_own_clock_keeps_it(tmp_path, sqlite_url):
     engine.dispose()
     # The frozen instant every time (pen_name is unique: repeats are tagged "…2", "…3").
     assert report.tables == {"authors": 3} and all(n.startswith("2030-05-05T10:00:00") for n in names)
+
+
+def test_protected_targets_are_refused_on_a_callers_connection_too(sqlite_url, monkeypatch):
+    assert cli("migrate", "--database-url", sqlite_url).exit_code == 0
+    monkeypatch.setenv("SEEDKIT_ENV", "production")
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn, conn.begin(), pytest.raises(seedkit.TargetRefused, match="production"):
+        seedkit.seed_into(conn, "tiny")
+    engine.dispose()
