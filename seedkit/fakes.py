@@ -19,11 +19,12 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, repeat
 from typing import Any
 
 from faker import Faker
@@ -148,16 +149,11 @@ class Composer:
 
         def column(rng: random.Random, n: int) -> list:
             picks = chosen.draw(rng, n)
-            out: list = [None] * n
-            rows_of: dict[str, list[int]] = {}
-            for i, pattern in enumerate(picks):
-                rows_of.setdefault(pattern, []).append(i)
-            for pattern in chosen.values:  # a fixed order, whatever order the rows chose them in
-                rows = rows_of.get(pattern)
-                if rows:
-                    for i, value in zip(rows, parsed[pattern](rng, len(rows)), strict=True):
-                        out[i] = value
-            return out
+            counts = Counter(picks)
+            # Each format's values are drawn in a fixed order of formats, whatever order the rows
+            # chose them in, then dealt to the rows that chose it, in row order.
+            values = {p: iter(parsed[p](rng, counts[p])) for p in chosen.values if counts[p]}
+            return [next(values[p]) for p in picks]
 
         return column
 
@@ -176,7 +172,10 @@ class Composer:
             if literal:
                 return [pattern] * n
             parts = [[p] * n if isinstance(p, str) else p(rng, n) for p in pieces]
-            return ["".join(map(str, row)) for row in zip(*parts, strict=True)]
+            try:
+                return list(map("".join, zip(*parts, strict=True)))
+            except TypeError:  # a token's values that are not text (a number)
+                return ["".join(map(str, row)) for row in zip(*parts, strict=True)]
 
         return column
 
@@ -336,10 +335,12 @@ def sentence(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
             counts = [max(1, int(nb_words * (60 + int(rand() * 81)) / 100)) for _ in range(n)]
         else:
             counts = [nb_words] * n
-        drawn = iter(words.draw(rng, sum(counts)))  # one draw for the chunk's words, then cut
+        drawn = words.draw(rng, sum(counts))  # one draw for the chunk's words, then cut
         out = []
+        start = 0
         for count in counts:
-            chosen = list(islice(drawn, count))
+            chosen = drawn[start : start + count]
+            start += count
             chosen[0] = chosen[0].title()
             out.append(connector.join(chosen) + stop)
         return out
