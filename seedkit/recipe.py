@@ -24,6 +24,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from seedkit.errors import RecipeError
+from seedkit.infer import inferred_factory
 from seedkit.schema import TableInfo, is_mapped, table_info
 
 
@@ -106,6 +107,10 @@ class Recipe:
         table's name); keyword ``overrides`` replace declarations (``name="Fixed"`` sets a
         ``name`` column).
         """
+        if not isinstance(factory_class, type) or not issubclass(factory_class, factory.Factory):
+            if is_mapped(factory_class):  # a model: its factory is inferred from its columns
+                refs = _required_refs(factory_class, per, dict(refs or {}), overrides)
+                factory_class = inferred_factory(factory_class)
         model = getattr(getattr(factory_class, "_meta", None), "model", None)
         if step_name is None and "name" in overrides:
             step_name = _legacy_step_name(factory_class, model, overrides)
@@ -265,6 +270,22 @@ class Recipe:
             for deps in pending.values():
                 deps.discard(step)
         return ordered
+
+
+def _required_refs(model: type, per: Source | None, refs: dict[str, Source], overrides: dict) -> dict:
+    """A model step's required parents: each many-to-one relationship with a NOT NULL key that
+    neither ``per=`` (its parent) nor ``refs=`` nor an override fills picks a row of the
+    parent model's steps."""
+    info = table_info(model)
+    parent = per.model if isinstance(per, Step) else per
+    for attr, link in info.links.items():
+        if attr in refs or attr in overrides or (parent is not None and issubclass(parent, link.target)):
+            continue
+        columns = [info.columns[info.attrs.index(a)] for a in link.local]
+        if any(a in overrides for a in link.local) or all(c.nullable for c in columns):
+            continue
+        refs[attr] = link.target
+    return refs
 
 
 def _legacy_step_name(factory_class: type, model: Any, overrides: dict[str, Any]) -> str:

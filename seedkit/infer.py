@@ -1,0 +1,183 @@
+"""Factories inferred from a model: a declaration per column, from its name and its type.
+
+``recipe.add(Account, 10)`` with a mapped class needs no hand-written factory: each column gets
+an ordinary factory-boy declaration — Faker where the name says what the column holds (``email``,
+``first_name``, ``city``, ``created_at``…), a value of the right type and size otherwise — and
+the factory built from them is a plain ``SQLAlchemyModelFactory`` that compiles like any other.
+Keys seedkit numbers, foreign keys (filled through ``per=``/``refs=``) and columns with a default
+(the database's or SQLAlchemy's) are left out.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import factory
+import factory.fuzzy
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Uuid,
+)
+
+from seedkit.schema import TableInfo, table_info
+
+# Name tokens -> the Faker provider (and arguments) a column so named holds. The first rule whose
+# tokens are all in the column's name wins, so longer rules come first.
+_BY_NAME: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+    (("first", "name"), "first_name", {}),
+    (("last", "name"), "last_name", {}),
+    (("full", "name"), "name", {}),
+    (("user", "name"), "user_name", {}),
+    (("email",), "email", {}),
+    (("username",), "user_name", {}),
+    (("login",), "user_name", {}),
+    (("surname",), "last_name", {}),
+    (("firstname",), "first_name", {}),
+    (("lastname",), "last_name", {}),
+    (("phone",), "phone_number", {}),
+    (("city",), "city", {}),
+    (("country",), "country", {}),
+    (("state",), "state", {}),
+    (("zip",), "postcode", {}),
+    (("postcode",), "postcode", {}),
+    (("postal",), "postcode", {}),
+    (("street",), "street_address", {}),
+    (("address",), "street_address", {}),
+    (("url",), "url", {}),
+    (("website",), "url", {}),
+    (("company",), "company", {}),
+    (("job",), "job", {}),
+    (("title",), "sentence", {"nb_words": 4}),
+    (("description",), "sentence", {"nb_words": 12}),
+    (("summary",), "sentence", {"nb_words": 12}),
+    (("bio",), "sentence", {"nb_words": 12}),
+    (("notes",), "sentence", {"nb_words": 12}),
+    (("comment",), "sentence", {"nb_words": 12}),
+    (("slug",), "slug", {}),
+    (("color",), "color_name", {}),
+    (("colour",), "color_name", {}),
+    (("currency",), "currency_code", {}),
+    (("ip",), "ipv4", {}),
+    (("name",), "name", {}),
+]
+_MOMENTS = {"created", "updated", "deleted", "modified", "published", "joined", "signed"}
+_MONEY = {"price", "amount", "cost", "total", "balance", "fee"}
+_COUNTS = {"quantity", "qty", "count"}
+
+
+def tokens(name: str) -> list[str]:
+    """``resolvingLoans`` and ``resolving_loans`` alike: ``["resolving", "loans"]``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
+
+
+def declaration_for(info: TableInfo, column: Column) -> Any:
+    """A factory-boy declaration for one column: by its name where that says what it holds,
+    else by its type; values always fit the column (lengths, precision, widths)."""
+    words = tokens(column.name)
+    kind = column.type
+    by_name = _by_name(words, kind)
+    if by_name is not None:
+        return _fitting(by_name, kind, column.name)
+    return _by_type(column, words)
+
+
+def _by_name(words: list[str], kind: Any) -> Any:
+    if isinstance(kind, (DateTime, Date)) and (set(words) & _MOMENTS or "at" in words or "on" in words):
+        return (
+            factory.Faker("date_time_between", start_date="-2y", end_date="now") if isinstance(kind, DateTime) else None
+        )
+    if isinstance(kind, Numeric) and not isinstance(kind, Float) and set(words) & _MONEY:
+        return _decimal(kind, high=Decimal(1000))
+    if isinstance(kind, Integer) and set(words) & _COUNTS:
+        return factory.fuzzy.FuzzyInteger(1, 10)
+    if not isinstance(kind, String):
+        return None
+    for needed, provider, kwargs in _BY_NAME:
+        if all(t in words for t in needed):
+            return factory.Faker(provider, **kwargs)
+    return None
+
+
+def _by_type(column: Column, words: list[str]) -> Any:
+    kind = column.type
+    if isinstance(kind, Enum):
+        values = [e.value if isinstance(e, enum.Enum) else e for e in (kind.enum_class or kind.enums)]
+        return factory.fuzzy.FuzzyChoice(list(kind.enum_class) if kind.enum_class else values)
+    if isinstance(kind, Boolean):
+        return factory.fuzzy.FuzzyChoice([True, False])
+    if isinstance(kind, SmallInteger):
+        return factory.fuzzy.FuzzyInteger(0, 1_000)
+    if isinstance(kind, (BigInteger, Integer)):
+        return factory.fuzzy.FuzzyInteger(0, 100_000)
+    if isinstance(kind, Float):
+        return factory.Faker("pyfloat", min_value=0, max_value=1000, right_digits=2)
+    if isinstance(kind, Numeric):
+        return _decimal(kind, high=None)
+    if isinstance(kind, DateTime):
+        return factory.Faker("date_time_between", start_date="-2y", end_date="now")
+    if isinstance(kind, Date):
+        return factory.Faker("date_between", start_date="-2y", end_date="today")
+    if isinstance(kind, Uuid):
+        return factory.LazyFunction(uuid.uuid4)  # seeded while seedkit runs
+    if isinstance(kind, JSON):
+        return factory.LazyFunction(dict)
+    if isinstance(kind, String):
+        length = kind.length
+        if length is None or length >= 40:
+            return factory.Faker("sentence", nb_words=3)
+        return _sequence(column.name, length)
+    raise ValueError(f"{column.table.name}.{column.name}: no declaration for {kind!r}; override it")
+
+
+def _fitting(declaration: Any, kind: Any, name: str) -> Any:
+    """A Faker string declaration, or a numbered value where its output could overflow the column."""
+    length = getattr(kind, "length", None)
+    if isinstance(declaration, factory.Faker) and length is not None and length < 40:
+        return _sequence(name, length)
+    return declaration
+
+
+def _sequence(name: str, length: int) -> Any:
+    prefix = name[: max(0, length - 8)]
+    return factory.Sequence(lambda n, p=prefix, size=length: f"{p}{n}"[-size:])
+
+
+def _decimal(kind: Numeric, high: Decimal | None) -> Any:
+    precision, scale = kind.precision or 10, kind.scale or 0
+    largest = Decimal(10) ** (precision - scale) - 1
+    high = min(high, largest) if high is not None else min(Decimal(100_000), largest)
+    return factory.Faker(
+        "pydecimal", left_digits=precision - scale, right_digits=scale, min_value=0, max_value=int(high)
+    )
+
+
+def inferred_factory(model: type) -> type[SQLAlchemyModelFactory]:
+    """A factory-boy factory for ``model`` with a declaration per column it should fill."""
+    info = table_info(model)
+    linked = {attr for link in info.links.values() for attr in link.local}
+    declarations = {}
+    for attr, column in zip(info.attrs, info.columns, strict=True):
+        if attr == info.pk or attr in linked or attr in info.defaults or column.server_default is not None:
+            continue
+        if column.computed is not None or column.identity is not None:
+            continue
+        declarations[attr] = declaration_for(info, column)
+    meta = type("Meta", (), {"model": model})
+    return type(f"{model.__name__}Factory", (SQLAlchemyModelFactory,), {"Meta": meta, **declarations})
