@@ -104,6 +104,17 @@ def _project_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
+def demo_recipes(tmp_path: Path, **extra: str) -> str:
+    """A copy of the demo's recipes folder with ``extra`` recipe modules (name -> source) added."""
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    for source in (ROOT / "recipes").glob("*.py"):
+        (folder / source.name).write_text(source.read_text())
+    for name, body in extra.items():
+        (folder / f"{name}.py").write_text(body)
+    return str(folder)
+
+
 def cli(*args: str, input: str | None = None):
     """Invoke the real CLI in-process."""
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)

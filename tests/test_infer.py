@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from seedkit.infer import tokens
 from seedkit.randomness import DEFAULT_NOW
-from tests.conftest import ROOT, cli, cli_json
+from tests.conftest import cli, cli_json, demo_recipes
 
 MODELS_ONLY = """
 from seedkit import Recipe, between
@@ -39,12 +39,8 @@ def test_names_are_split_into_words(name, words):
 
 
 def test_the_demo_models_alone_give_plausible_values(tmp_path, db_url):
-    folder = tmp_path / "recipes"
-    folder.mkdir()
-    for source in (ROOT / "recipes").glob("*.py"):
-        (folder / source.name).write_text(source.read_text())
-    (folder / "models_only.py").write_text(MODELS_ONLY)
-    report = cli_json("run", "models_only", "--recipes", str(folder), "--database-url", db_url)
+    folder = demo_recipes(tmp_path, models_only=MODELS_ONLY)
+    report = cli_json("run", "models_only", "--recipes", folder, "--database-url", db_url)
     assert report["tables"]["users"] == 60 and report["orm_reasons"] == {}
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -68,13 +64,7 @@ def test_the_demo_models_alone_give_plausible_values(tmp_path, db_url):
 
 
 def test_a_model_whose_required_parent_no_step_seeds_is_named(tmp_path, sqlite_url):
-    folder = tmp_path / "recipes"
-    folder.mkdir()
-    for source in (ROOT / "recipes").glob("*.py"):
-        (folder / source.name).write_text(source.read_text())
-    (folder / "orphans.py").write_text(
-        "from seedkit import Recipe\nfrom .models import Order\n\nrecipe = Recipe('orders, no users')\n"
-        "orders = recipe.add(Order, 5)\n"
-    )
-    result = cli("plan", "orphans", "--recipes", str(folder))
+    orphans = "from seedkit import Recipe\nfrom .models import Order\n\nrecipe = Recipe('no users')\n"
+    folder = demo_recipes(tmp_path, orphans=orphans + "orders = recipe.add(Order, 5)\n")
+    result = cli("plan", "orphans", "--recipes", folder)
     assert result.exit_code == 2 and "refers to model User, which no step of this recipe seeds" in result.stderr

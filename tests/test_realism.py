@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 import seedkit
 from seedkit import fakes, generate, parallel, seeding
 from seedkit.randomness import DEFAULT_NOW, seeded_world
-from tests.conftest import ROOT, cli, cli_json
+from tests.conftest import cli, cli_json, demo_recipes
 from tests.library_project import cli_options, write_project
 
 COMPOSED = [
@@ -174,25 +174,15 @@ users = recipe.add(UserFactory, 3, email="same@example.org")
 """
 
 
-def _demo_folder(tmp_path, **extra: str):
-    folder = tmp_path / "recipes"
-    folder.mkdir()
-    for source in (ROOT / "recipes").glob("*.py"):
-        (folder / source.name).write_text(source.read_text())
-    for name, body in extra.items():
-        (folder / f"{name}.py").write_text(body)
-    return str(folder)
-
-
 def test_a_tag_that_would_not_fit_fails_with_one_message(tmp_path, db_url):
-    folder = _demo_folder(tmp_path, sku_too_long=SKU_TOO_LONG)
+    folder = demo_recipes(tmp_path, sku_too_long=SKU_TOO_LONG)
     result = cli("run", "sku_too_long", "--recipes", folder, "--database-url", db_url)
     assert result.exit_code == 1, result.output
     assert "products.sku is unique" in result.stderr and "would not fit the column (32 characters)" in result.stderr
 
 
 def test_a_fixed_value_in_a_unique_column_is_a_recipe_error(tmp_path, db_url):
-    folder = _demo_folder(tmp_path, fixed_email=FIXED_EMAIL)
+    folder = demo_recipes(tmp_path, fixed_email=FIXED_EMAIL)
     result = cli("run", "fixed_email", "--recipes", folder, "--database-url", db_url)
     assert result.exit_code == 2, result.output
     assert "step 'users'" in result.stderr and "users.email is unique" in result.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ROOT, cli, cli_json, fingerprint_of, seedkit_process
+from tests.conftest import ROOT, cli, cli_json, demo_recipes, fingerprint_of, seedkit_process
 from tests.library_project import cli_options, write_project
 
 
@@ -148,29 +148,21 @@ def test_overriding_a_numbered_primary_key_is_refused(tmp_path, sqlite_url):
 
 
 def test_step_name_names_the_step_and_name_sets_a_name_column(tmp_path, db_url):
-    folder = tmp_path / "recipes"
-    folder.mkdir()
-    for source in (ROOT / "recipes").glob("*.py"):
-        (folder / source.name).write_text(source.read_text())
-    (folder / "fixed.py").write_text(
-        "from seedkit import Recipe\nfrom .factories import UserFactory\n\n"
-        'recipe = Recipe("two named users")\n'
-        'staff = recipe.add(UserFactory, 2, step_name="staff", name="Fixed Name")\n'
+    header = "from seedkit import Recipe\nfrom .factories import UserFactory\n\nrecipe = Recipe('users')\n"
+    folder = demo_recipes(
+        tmp_path,
+        fixed=header + 'staff = recipe.add(UserFactory, 2, step_name="staff", name="Fixed Name")\n',
+        ambiguous=header + 'staff = recipe.add(UserFactory, 2, name="staff")\n',
     )
-    (folder / "ambiguous.py").write_text(
-        "from seedkit import Recipe\nfrom .factories import UserFactory\n\n"
-        'recipe = Recipe("name= on a model with a name column")\n'
-        'staff = recipe.add(UserFactory, 2, name="staff")\n'
-    )
-    report = cli_json("run", "fixed", "--recipes", str(folder), "--database-url", db_url)
+    report = cli_json("run", "fixed", "--recipes", folder, "--database-url", db_url)
     assert report["tables"] == {"users": 2}
     engine = create_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT DISTINCT name FROM users")).scalars().all() == ["Fixed Name"]
     engine.dispose()
-    plan = cli_json("plan", "fixed", "--recipes", str(folder))
+    plan = cli_json("plan", "fixed", "--recipes", folder)
     assert [s["name"] for s in plan["steps"]] == ["staff"]
-    ambiguous = cli("plan", "ambiguous", "--recipes", str(folder))
+    ambiguous = cli("plan", "ambiguous", "--recipes", folder)
     assert ambiguous.exit_code == 2
     assert "ambiguous" in ambiguous.stderr and "step_name='staff'" in ambiguous.stderr
 
