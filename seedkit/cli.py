@@ -159,10 +159,6 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
     secrets = _passwords(database_url)
     try:
         yield
-    except SeedkitError as exc:
-        if debug:
-            err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
-        raise _fail(mask_text(str(exc), secrets), exc.exit_code) from None
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see seedkit.entry)
         err.print("[bold red]Interrupted:[/] nothing was written (the transaction was rolled back).")
         raise typer.Exit(130) from None
@@ -171,10 +167,11 @@ def _errors(debug: bool, database_url: str | None = None) -> Iterator[None]:
     except Exception as exc:
         if debug:
             err.print(mask_text("".join(traceback.format_exc()), secrets), markup=False, highlight=False)
-        message = mask_text(f"{type(exc).__name__}: {exc}".strip().splitlines()[0], secrets)
-        err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
+        if isinstance(exc, SeedkitError):
+            raise _fail(mask_text(str(exc), secrets), exc.exit_code) from None
+        failure = _fail(mask_text(f"{type(exc).__name__}: {exc}".strip().splitlines()[0], secrets), 1)
         err.print("Nothing was written (the transaction was rolled back). Use --debug for the traceback.")
-        raise typer.Exit(1) from None
+        raise failure from None
 
 
 def _passwords(database_url: str | None) -> tuple[str, ...]:

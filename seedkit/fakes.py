@@ -38,6 +38,8 @@ Column = Callable[[random.Random, int], list]  # (seeded rng, n) -> n values
 _TOKEN = re.compile(r"\{\{\s*(\w+)(:\s*\w+?)?\s*\}\}")  # faker.generator's _re_token
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+_BETWEEN = {"start_date", "end_date", "tzinfo"}  # date_time_between's arguments
 
 
 class Weighted:
@@ -355,8 +357,8 @@ def word(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
 
 def _timestamp(value: Any, now: datetime) -> float:
     """Faker's ``_parse_date_time`` with ``now`` given (the run clock as the column reads it)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, datetime):  # naive: UTC, as Faker reads it
+        return value.timestamp() if value.tzinfo else (value - _EPOCH) / _SECOND
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
     if isinstance(value, timedelta):
@@ -372,7 +374,7 @@ def _timestamp(value: Any, now: datetime) -> float:
 
 def date_time_between(composer: Composer, kwargs: dict[str, Any]) -> Column | None:
     """Faker's ``date_time_between``: uniform seconds between two moments (naive UTC by default)."""
-    if set(kwargs) - {"start_date", "end_date", "tzinfo"}:
+    if set(kwargs) - _BETWEEN:
         return None
     start_spec, end_spec = kwargs.get("start_date", "-30y"), kwargs.get("end_date", "now")
     tzinfo = kwargs.get("tzinfo")
@@ -383,12 +385,16 @@ def date_time_between(composer: Composer, kwargs: dict[str, Any]) -> Column | No
         if start > end:
             raise ValueError("empty range for date_time_between: start must be before end")
         span = end - start
-        seconds = [start + span * r for r in (rng.random() for _ in range(n))]
-        if tzinfo is None:
-            return [_EPOCH + timedelta(seconds=s) for s in seconds]
-        return [(_EPOCH_UTC + timedelta(seconds=s)).astimezone(tzinfo) for s in seconds]
+        return _moments([start + span * r for r in (rng.random() for _ in range(n))], tzinfo)
 
     return column
+
+
+def _moments(seconds: list[float], tzinfo: Any) -> list[datetime]:
+    """Seconds since the epoch as Faker returns them: naive UTC, or in ``tzinfo``."""
+    if tzinfo is None:
+        return [_EPOCH + timedelta(seconds=s) for s in seconds]
+    return [(_EPOCH_UTC + timedelta(seconds=s)).astimezone(tzinfo) for s in seconds]
 
 
 def _this(unit: str) -> Callable[[Composer, dict[str, Any]], Column | None]:
@@ -497,16 +503,7 @@ def varying_column_for(
 ) -> Callable[[random.Random, int, dict[str, list]], list]:
     """A column for ``factory.Faker(provider, **fixed, **varying)`` whose ``varying`` arguments
     differ per row (``start_date=factory.SelfAttribute("..user.created_at")``)."""
-    if (
-        provider == "date_time_between"
-        and varying <= {"start_date", "end_date"}
-        and set(fixed)
-        <= {
-            "start_date",
-            "end_date",
-            "tzinfo",
-        }
-    ):
+    if provider == "date_time_between" and varying | set(fixed) <= _BETWEEN and "tzinfo" not in varying:
         return _date_time_between_rows(fixed)
     per_row = PerRow(composer_for(locale).fake, provider, fixed)
     return per_row.column_with
@@ -521,26 +518,14 @@ def _date_time_between_rows(fixed: dict[str, Any]) -> Callable[[random.Random, i
         bounds = []
         for key, default in (("start_date", "-30y"), ("end_date", "now")):
             if key in varying:
-                bounds.append(list(map(_seconds, varying[key], repeat(now))))
+                bounds.append(list(map(_timestamp, varying[key], repeat(now))))
             else:
                 bounds.append(repeat(_timestamp(fixed.get(key, default), now), n))
         rand = rng.random
         seconds = [start + max(end - start, 0.0) * rand() for start, end in zip(*bounds, strict=True)]
-        if tzinfo is None:
-            return [_EPOCH + timedelta(seconds=s) for s in seconds]
-        return [(_EPOCH_UTC + timedelta(seconds=s)).astimezone(tzinfo) for s in seconds]
+        return _moments(seconds, tzinfo)
 
     return column
-
-
-def _seconds(value: Any, now: datetime) -> float:
-    """``_timestamp`` with a fast way for the common case, a naive datetime (UTC, as Faker reads it)."""
-    if type(value) is datetime and value.tzinfo is None:
-        return (value - _EPOCH) / _SECOND
-    return _timestamp(value, now)
-
-
-_SECOND = timedelta(seconds=1)
 
 
 class PerRow:

@@ -169,7 +169,7 @@ def python_table_fingerprint(conn: Connection, table: Table) -> TableFingerprint
 
 def table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
     """One table's fingerprint; ``table`` as :func:`reflect_tables` describes it (not the model)."""
-    return _table(conn, table)
+    return backend_of_connection(conn).table_fingerprint(conn, table)
 
 
 def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = None) -> Fingerprint:
@@ -180,7 +180,7 @@ def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = No
     """
     known = known or {}
     metadata = reflect_tables(conn, lambda name, _: name not in IGNORED_TABLES and name not in known)
-    computed = {name: _table(conn, table) for name, table in metadata.tables.items()}
+    computed = {name: table_fingerprint(conn, table) for name, table in metadata.tables.items()}
     result = dict(sorted({**known, **computed}.items()))
     overall = hashlib.sha256(
         json.dumps({n: [t.rows, t.hash] for n, t in result.items()}, sort_keys=True).encode()
@@ -231,12 +231,3 @@ def reflect_tables(conn: Connection, only: Callable[[str, MetaData], bool] | Non
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
         metadata.reflect(conn, only=only, resolve_fks=False)
     return metadata
-
-
-def _table(conn: Connection, table: Table) -> TableFingerprint:
-    return backend_of_connection(conn).table_fingerprint(conn, table)
-
-
-def hashable_early(conn: Connection) -> bool:
-    """Whether a table may be fingerprinted as soon as seedkit has written it (see the backend)."""
-    return backend_of_connection(conn).hashable_early(conn)

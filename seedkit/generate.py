@@ -97,6 +97,16 @@ class _Stub:
 _MISSING = object()
 
 
+def _along(values: list, path: str, default: Any) -> list:
+    """Each value's attribute at ``path`` (``"price"``, ``"user.created_at"``), column-wise: what a
+    ``SelfAttribute`` reads from a column or a parent; the values themselves for an empty path."""
+    if not path:
+        return values
+    if default is fd._UNSPECIFIED:
+        return list(map(attrgetter(path), values))
+    return [_deepgetattr(v, path, default) for v in values]
+
+
 def _deepgetattr(obj: Any, path: str, default: Any) -> Any:
     for part in path.split(".") if path else ():
         obj = getattr(obj, part, _MISSING)
@@ -182,15 +192,7 @@ class Compiler:
         make = fakes.varying_column_for(decl.provider, fixed, set(sources), locale)
 
         def late(chunk: Chunk, n: int, cols: dict[str, list]) -> list:
-            varying = {}
-            for key, (head, rest, default) in sources.items():
-                values = cols[head]
-                if not rest:
-                    varying[key] = values
-                elif default is fd._UNSPECIFIED:
-                    varying[key] = list(map(attrgetter(rest), values))
-                else:
-                    varying[key] = [_deepgetattr(v, rest, default) for v in values]
+            varying = {key: _along(cols[head], rest, default) for key, (head, rest, default) in sources.items()}
             return make(chunk.rng_for(name), n, varying)
 
         return late
@@ -288,13 +290,7 @@ class CompiledStep:
             links[attr] = chunk.rng.choices(pool, k=n)
         cols.update(links)
         for name, head, rest, default in self.derived:
-            values = cols[head]
-            if not rest:
-                cols[name] = list(values)
-            elif default is fd._UNSPECIFIED:
-                cols[name] = list(map(attrgetter(rest), values))
-            else:
-                cols[name] = [_deepgetattr(v, rest, default) for v in values]
+            cols[name] = list(_along(cols[head], rest, default))
         for name, late in self.late:
             cols[name] = late(chunk, n, cols)
         if self.rows:

@@ -10,7 +10,6 @@ Keys seedkit numbers, foreign keys (filled through ``per=``/``refs=``) and colum
 
 from __future__ import annotations
 
-import enum
 import re
 import uuid
 from decimal import Decimal
@@ -99,10 +98,8 @@ def declaration_for(info: TableInfo, column: Column) -> Any:
 
 
 def _by_name(words: list[str], kind: Any) -> Any:
-    if isinstance(kind, (DateTime, Date)) and (set(words) & _MOMENTS or "at" in words or "on" in words):
-        return (
-            factory.Faker("date_time_between", start_date="-2y", end_date="now") if isinstance(kind, DateTime) else None
-        )
+    if isinstance(kind, DateTime) and (set(words) & _MOMENTS or "at" in words):
+        return factory.Faker("date_time_between", start_date="-2y", end_date="now")
     if isinstance(kind, Numeric) and not isinstance(kind, Float) and set(words) & _MONEY:
         return _decimal(kind, high=Decimal(1000))
     if isinstance(kind, Integer) and set(words) & _COUNTS:
@@ -117,9 +114,8 @@ def _by_name(words: list[str], kind: Any) -> Any:
 
 def _by_type(column: Column, words: list[str]) -> Any:
     kind = column.type
-    if isinstance(kind, Enum):
-        values = [e.value if isinstance(e, enum.Enum) else e for e in (kind.enum_class or kind.enums)]
-        return factory.fuzzy.FuzzyChoice(list(kind.enum_class) if kind.enum_class else values)
+    if isinstance(kind, Enum):  # the enum's members where it has a class, else its values
+        return factory.fuzzy.FuzzyChoice(list(kind.enum_class) if kind.enum_class else list(kind.enums))
     if isinstance(kind, Boolean):
         return factory.fuzzy.FuzzyChoice([True, False])
     if isinstance(kind, SmallInteger):

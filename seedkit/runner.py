@@ -7,7 +7,6 @@ generate and write, record the run, commit. Any failure, or Ctrl-C, rolls all of
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,12 +17,12 @@ from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from seedkit import history, migrations
-from seedkit.backends import WAIT, Target, Waiting
+from seedkit.backends import WAIT, Target, Waiting, backend_of_connection
 from seedkit.config import MAX_SEED, WRITERS, Settings
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, hashable_early, reflect_tables
+from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, reflect_tables
 from seedkit.parallel import auto_workers
 from seedkit.planning import check_scale, resolve_recipe
 from seedkit.randomness import parse_now
@@ -75,6 +74,7 @@ def _transaction(
         check_writable(target, settings.protected)
     created = write and not backend.exists(url)
     engine = backend.make_engine(url, write=write)
+    failed = False
     try:
         with connect(engine, wait=wait, on_retry=on_retry) as conn:
             if write:
@@ -83,14 +83,15 @@ def _transaction(
                 if write:
                     backend.acquire_run_lock(conn, waiting)
                 yield conn
-    except Exception as exc:
+    except BaseException as exc:
+        failed = True
         if not isinstance(exc, SeedkitError) and any(backend.lock_timed_out(e) for e in _causes(exc)):
             waited = f" after {waiting.timeout:g}s (--lock-timeout)" if waiting.timeout else ""
             raise LockBusy(f"Gave up waiting for a lock on {target.display}{waited}; nothing was written.") from exc
         raise
     finally:
         engine.dispose()
-        if created and sys.exc_info()[0] is not None:
+        if created and failed:
             backend.discard(url)
 
 
@@ -129,6 +130,10 @@ def _check_options(seed: int, scale: float, workers: int | str, writer: str) -> 
         raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
 
 
+def _worker_count(workers: int | str, target: Target) -> int:
+    return auto_workers(target) if workers == "auto" else int(workers)
+
+
 def _present_tables(conn: Connection, recipe: Recipe, target: str, hint: str = "") -> list:
     """The recipe models' tables in the database, parents first; a recipe table missing fails."""
     tables = _user_tables(conn, recipe)
@@ -162,7 +167,6 @@ def seed_into(
     which process-wide parts of seeding to switch on (a test suite with its own frozen clock
     passes ``Environment(clock=False)``).
     """
-    from seedkit.backends import backend_of_connection
     from seedkit.config import load_settings
 
     _check_options(seed, scale, workers, writer)
@@ -176,7 +180,7 @@ def seed_into(
     began = time.perf_counter()
     tables = _present_tables(connection, loaded.recipe, target)
     before = _counts(connection, tables)
-    report.workers = auto_workers(connected) if workers == "auto" else int(workers)
+    report.workers = _worker_count(workers, connected)
     _seed_on(connection, loaded, report, tables, before, clock, writer, report.workers, progress, environment)
     report.seconds = time.perf_counter() - began
     return report
@@ -197,7 +201,8 @@ def _seed_on(
     """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
     write = make_writer(conn, writer)
     # Fingerprints taken table by table while the next is generated, where the backend allows.
-    hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, write.later) if hashable_early(conn) else None
+    early = backend_of_connection(conn).hashable_early(conn)
+    hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, write.later) if early else None
     seeder = Seeder(conn, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes)
     try:
         with seeded(clock, environment):
@@ -250,7 +255,7 @@ def run(
     url = parse_url(settings.database_url)
     target = resolve_target(settings)
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
-    report.workers = auto_workers(target) if workers == "auto" else int(workers)
+    report.workers = _worker_count(workers, target)
     started = datetime.now(UTC)
     began = time.perf_counter()
     config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
@@ -366,7 +371,7 @@ def status(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> S
         if inspect(conn).has_table("alembic_version"):
             revision = migrations.current_revision(conn)
         return Status(
-            target=backend_of(conn.engine.url).connected(conn).display,
+            target=backend_of_connection(conn).connected(conn).display,
             revision=revision,
             head=head,
             tables=_counts(conn, tables),

@@ -114,7 +114,7 @@ class Seeder:
         self.keys = KeyAllocator(self._query)
         self.uniquifiers: dict[tuple[str, tuple[str, ...]], Uniquifier] = {}
         self.result = SeedResult()
-        self._orm: FactoryPath | None = None
+        self._factory_path: FactoryPath | None = None
 
     def seed_all(self) -> SeedResult:
         """Seed every step; inside :func:`seedkit.environment.seeded`, as the runner does."""
@@ -122,7 +122,8 @@ class Seeder:
 
     def _seed_steps(self, plans: tuple[StepPlan, ...]) -> SeedResult:
         last_step = {plan.step.info.name: plan.step for plan in plans}
-        self._prefetch([step.info for step in last_step.values()])
+        # Counts and highest keys up front: asking later would make the writer finish first.
+        self.keys.prefetch([step.info for step in last_step.values()])
         for plan in plans:
             step = plan.step
             try:
@@ -139,15 +140,16 @@ class Seeder:
                 self.writer.abort(exc)
                 raise
         self.writer.finish()
-        if self._orm is not None and self._orm.orm is not self.writer:
-            self._orm.orm.finish()
+        if self._factory_path is not None and self._factory_path.orm is not self.writer:
+            self._factory_path.orm.finish()
         return self.result
 
     def _factory(self) -> FactoryPath:
-        if self._orm is None:
+        """factory-boy's path, set up when a step first needs it."""
+        if self._factory_path is None:
             tables = {t for p in self.recipe.steps for t in p.step.info.table.metadata.tables.values()}
-            self._orm = FactoryPath(self.conn, self.writer, tables, self.progress)
-        return self._orm
+            self._factory_path = FactoryPath(self.conn, self.writer, tables, self.progress)
+        return self._factory_path
 
     def _settle(self, info: TableInfo) -> None:
         self.writer.settle(info)
@@ -159,11 +161,6 @@ class Seeder:
     def _rows_of(self, steps: Sequence[Step]) -> Sequence[tuple]:
         parts = [self.kept.get(s, []) for s in steps]
         return parts[0] if len(parts) == 1 else Chain(parts)
-
-    def _prefetch(self, tables: list[TableInfo]) -> None:
-        """Row counts and highest keys of every table up front: asking later would make the
-        writer finish everything queued first."""
-        self.keys.prefetch(tables)
 
     def _query(self, fn: Callable[[Connection], T]) -> T:
         """Ask the database, after the writer has written everything so far."""
@@ -236,12 +233,9 @@ class Seeder:
         own = {info.pk, *(local for attr in linked for local in info.links[attr].local)}
         values = ValueCheck(info, compiled.write_attrs, trusted=own)
         work = StepWork(compiled, step_seed, first_id, seq, parents)
-        if self._encodes_in_workers(compiled, project):
-            work = replace(
-                work,
-                check=partial(check_values, compiled.step, values),
-                encode=self.writer.encoder(info, compiled.write_attrs),
-            )
+        encode = self._worker_encoder(compiled, project)
+        if encode is not None:
+            work = replace(work, check=partial(check_values, compiled.step, values), encode=encode)
         if total:
             self._check_steady(work, total)
         for done, rows in generate_chunks(work, total, self.workers):
@@ -261,17 +255,13 @@ class Seeder:
         self._move_sequence(info)
         return kept if keys is None else keys
 
-    def _encodes_in_workers(self, compiled: CompiledStep, project: object) -> bool:
-        """Whether workers may check and encode a step's chunks themselves: the parent then
-        needs nothing of its rows (no unique columns to tag in order, no rows kept for later
-        steps), and the writer can encode elsewhere."""
-        info = compiled.info
-        return (
-            self.workers > 1
-            and not info.unique
-            and project is None
-            and self.writer.encoder(info, compiled.write_attrs) is not None
-        )
+    def _worker_encoder(self, compiled: CompiledStep, project: object) -> Callable[[list[tuple]], bytes] | None:
+        """How workers encode a step's chunks, where they may check and encode them themselves:
+        the parent needs nothing of its rows (no unique columns to tag in order, no rows kept
+        for later steps) and the writer can encode elsewhere. None: workers send rows."""
+        if self.workers <= 1 or compiled.info.unique or project is not None:
+            return None
+        return self.writer.encoder(compiled.info, compiled.write_attrs)
 
     def _progress(self, step: str, done: int, total: int) -> None:
         if self.progress is not None:

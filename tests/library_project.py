@@ -193,6 +193,19 @@ alembic_config = "db/alembic.ini"
 """
 
 
+def books_with_pages(pages: str, per_author: int = 2) -> str:
+    """A recipe module: two authors, ``per_author`` books each, every book's pages set to ``pages``
+    (Python source: ``'"lots"'``, ``"True"``)."""
+    return f"""
+from seedkit import Recipe
+from .library_factories import AuthorFactory, BookFactory
+
+recipe = Recipe("books whose pages the recipe fixes")
+authors = recipe.add(AuthorFactory, 2)
+books = recipe.add(BookFactory, per=authors, count={per_author}, pages={pages})
+"""
+
+
 def write_project(root: Path, extra_recipes: dict[str, str] | None = None) -> Path:
     """Write the project under ``root`` and return it; ``extra_recipes`` adds recipe modules."""
     files = {

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, cli, cli_json, demo_recipes, fingerprint_of, seedkit_process
-from tests.library_project import cli_options, write_project
+from tests.library_project import books_with_pages, cli_options, write_project
 
 
 def _sqlite_path(url: str) -> Path:
@@ -103,18 +103,8 @@ def test_a_large_run_says_how_many_rows_it_plans(sqlite_url):
     assert "planning about" in result.stderr
 
 
-VALUES = """
-from seedkit import Recipe
-from .library_factories import AuthorFactory, BookFactory
-
-recipe = Recipe("a value an integer column cannot hold")
-authors = recipe.add(AuthorFactory, 2)
-books = recipe.add(BookFactory, per=authors, count=2, pages="lots")
-"""
-
-
 def test_a_value_the_column_cannot_hold_fails_the_same_on_both_backends(tmp_path, db_url):
-    project = write_project(tmp_path / "p", {"values": VALUES})
+    project = write_project(tmp_path / "p", {"values": books_with_pages('"lots"')})
     opts = cli_options(project)
     assert cli("run", "library", "--database-url", db_url, *opts).exit_code == 0
     before = fingerprint_of(db_url)
@@ -125,8 +115,7 @@ def test_a_value_the_column_cannot_hold_fails_the_same_on_both_backends(tmp_path
 
 
 def test_a_boolean_is_not_an_integer(tmp_path, sqlite_url):
-    recipe = VALUES.replace('pages="lots"', "pages=True")
-    project = write_project(tmp_path / "p", {"values": recipe})
+    project = write_project(tmp_path / "p", {"values": books_with_pages("True")})
     result = cli("run", "values", "--database-url", sqlite_url, *cli_options(project))
     assert result.exit_code == 1 and "cannot hold True (bool)" in result.stderr
 

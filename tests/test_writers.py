@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 
 from tests.conftest import cli, cli_json, fingerprint_of, schema_of
-from tests.library_project import cli_options, write_project
+from tests.library_project import books_with_pages, cli_options, write_project
 
 
 def test_every_writer_gives_the_same_fingerprint_on_postgres(pg_url, another_db):
@@ -209,20 +209,11 @@ def test_workers_auto_reports_its_choice(sqlite_url):
     assert bad.exit_code == 2 and "--workers" in bad.output
 
 
-MISFIT_IN_WORKERS = """
-from seedkit import Recipe
-from .library_factories import AuthorFactory, BookFactory
-
-recipe = Recipe("enough books for workers to encode them, one value an integer cannot hold")
-authors = recipe.add(AuthorFactory, 2)
-books = recipe.add(BookFactory, per=authors, count=4000, pages="lots")
-"""
-
-
 def test_workers_check_values_before_encoding_them(tmp_path, pg_url):
     # On PostgreSQL, workers send books as COPY text: the value check runs there, and still names
     # step, column and value.
-    project = write_project(tmp_path / "p", {"misfit": MISFIT_IN_WORKERS})
+    # 8,000 books: more than one chunk, so workers make them.
+    project = write_project(tmp_path / "p", {"misfit": books_with_pages('"lots"', per_author=4000)})
     result = cli("run", "misfit", "--workers", "2", "--database-url", pg_url, *cli_options(project))
     assert result.exit_code == 1
     assert "step 'books': column books.pages (int) cannot hold 'lots' (str)" in result.stderr

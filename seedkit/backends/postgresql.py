@@ -81,9 +81,10 @@ def connect_parameters(url: URL) -> dict[str, str]:
     return resolved
 
 
-def _display(params: dict[str, str], masked_password: bool) -> str:
+def _display(params: dict[str, str], url: URL) -> str:
+    """The target as a person should see it; ``:***`` where the URL carries a password."""
     user = params.get("user", "")
-    password = ":***" if masked_password else ""
+    password = ":***" if url.password or "password" in url.query else ""
     at = f"{user}{password}@" if user or password else ""
     host = params.get("host") or params.get("hostaddr") or ""
     port = f":{params['port']}" if params.get("port") and host else ""
@@ -156,19 +157,17 @@ class PostgreSQL(Backend):
                 f"{mask_url(url)} names no database, and neither PGDATABASE nor a service does; "
                 "add one to the URL (postgresql://user@host:5432/dbname)."
             )
-        has_password = bool(url.password) or "password" in url.query
         return Target(
             hosts=_hosts(params.get("host"), params.get("hostaddr")),
             database=params["dbname"],
-            display=_display(params, has_password),
+            display=_display(params, url),
         )
 
     def connected(self, conn: Connection) -> Target:
         info = conn.connection.driver_connection.info
         params = {"user": info.user, "host": info.host, "port": str(info.port), "dbname": info.dbname}
-        has_password = bool(conn.engine.url.password) or "password" in conn.engine.url.query
         return Target(
-            hosts=_hosts(info.host, info.hostaddr), database=info.dbname, display=_display(params, has_password)
+            hosts=_hosts(info.host, info.hostaddr), database=info.dbname, display=_display(params, conn.engine.url)
         )
 
     def make_engine(self, url: URL, *, write: bool) -> Engine:
