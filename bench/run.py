@@ -57,6 +57,7 @@ import factory.random  # noqa: E402
 import seedkit  # noqa: E402
 from seedkit.database import backend_of, parse_url  # noqa: E402
 from seedkit.environment import seeded  # noqa: E402
+from seedkit.lane import Lane  # noqa: E402
 from seedkit.loader import load_recipe  # noqa: E402
 from seedkit.parallel import auto_workers  # noqa: E402
 from seedkit.randomness import seeded_world  # noqa: E402
@@ -234,7 +235,7 @@ def generation_alone(scale: float) -> tuple[dict, CapturingWriter]:
             writer = CapturingWriter(conn)
             began = time.perf_counter()
             with seeded(seedkit.randomness.DEFAULT_NOW):
-                Seeder(conn, resolve(recipe), 42, scale, writer).seed_all()
+                Seeder(Lane(conn), resolve(recipe), 42, scale, writer).seed_all()
             seconds = time.perf_counter() - began
         engine.dispose()
     rows = sum(len(batch) for _, _, batch in writer.batches)

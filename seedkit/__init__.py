@@ -2,7 +2,7 @@
 
 The public API: recipe building blocks (:class:`Recipe`, :func:`between`) and the verbs the CLI
 is made of (:func:`run`, :func:`reset`, :func:`migrate`, :func:`plan`, :func:`fingerprint`,
-:func:`status`, :func:`list_recipes`), each returning a plain object and printing nothing.
+:func:`status`, :func:`list_recipes`, :func:`resolve_recipe`), each returning a plain object and printing nothing.
 
 Names are imported on first use (PEP 562): ``seedkit --help`` and the console script's first
 lines must not pay for SQLAlchemy, Alembic, Faker and psycopg.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from seedkit.loader import list_recipes
-    from seedkit.planning import plan
+    from seedkit.planning import plan, resolve_recipe
     from seedkit.recipe import Recipe, Step, between
     from seedkit.runner import check_target, migrate, reset, resolve_target, run, seed_into, status
     from seedkit.runner import fingerprint_database as fingerprint
@@ -59,6 +59,7 @@ _EXPORTS = {
         for name in ("check_target", "migrate", "reset", "resolve_target", "run", "seed_into", "status")
     },
     "plan": ("seedkit.planning", "plan"),
+    "resolve_recipe": ("seedkit.planning", "resolve_recipe"),
     "fingerprint": ("seedkit.runner", "fingerprint_database"),
 }
 
@@ -83,6 +84,7 @@ __all__ = [
     "migrate",
     "plan",
     "reset",
+    "resolve_recipe",
     "resolve_target",
     "run",
     "seed_into",

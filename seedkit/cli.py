@@ -362,10 +362,11 @@ def _seed(
     **options: Any,
 ) -> RunReport:
     """Check the run's size, then call ``run`` or ``reset`` with progress and retry lines."""
-    plan = seedkit.plan(recipe, settings=settings, scale=options["scale"])
+    resolved = seedkit.resolve_recipe(settings, recipe)
+    plan = seedkit.plan(resolved, settings=settings, scale=options["scale"])
     _check_size(plan, yes, silent)
     with _progress(not silent, plan) as progress, _quiet_logging(quiet):
-        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
+        return verb(resolved, settings=settings, progress=progress, on_retry=_retry_line, **options)
 
 
 def _run_options(

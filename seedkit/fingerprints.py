@@ -197,10 +197,10 @@ class EarlyHashes:
     than one per table on the writer's thread (40 ms each there, most of it waiting for the GIL).
     """
 
-    def __init__(self, conn: Connection, tables: Iterable[str], later: Callable[..., Future]) -> None:
+    def __init__(self, conn: Connection, tables: Iterable[str], ask: Callable[..., Future]) -> None:
         names = set(tables)
         self._described = reflect_tables(conn, lambda name, _: name in names)
-        self._later = later  # runs a function on the connection once every row so far is written
+        self._ask = ask  # the lane: runs a function on the connection once every row so far is written
         self._hashes: dict[str, Future[TableFingerprint]] = {}
         self._valid = True
 
@@ -208,7 +208,7 @@ class EarlyHashes:
         """The table's last rows are written: hash it."""
         if self._valid:
             table = self._described.tables[name]
-            self._hashes[name] = self._later(lambda conn: table_fingerprint(conn, table))
+            self._hashes[name] = self._ask(lambda conn: table_fingerprint(conn, table))
 
     def give_up(self) -> None:
         """factory-boy's path may add rows to any table (its SubFactories): hash all at the end."""

@@ -20,8 +20,17 @@ def scaled_size(size: int, scale: float) -> int:
     return max(0, round(size * scale))
 
 
-def resolve_recipe(settings: Settings, recipe: str | Recipe) -> ResolvedRecipe:
-    """The recipe (an object, or a name found through ``settings``), checked and resolved once."""
+RecipeLike = str | Recipe | ResolvedRecipe
+
+
+def resolve_recipe(settings: Settings, recipe: RecipeLike) -> ResolvedRecipe:
+    """The recipe (an object, or a name found through ``settings``), checked and resolved once.
+
+    Every verb takes what this returns as well, so a caller that plans before it runs (the CLI
+    checks a run's size first) imports and checks the recipe once.
+    """
+    if isinstance(recipe, ResolvedRecipe):
+        return recipe
     if isinstance(recipe, Recipe):
         recipe.name = recipe.name or "recipe"
     else:
@@ -34,7 +43,7 @@ def check_scale(scale: float) -> None:
         raise UsageError(f"scale must be a finite number greater than 0, got {scale}")
 
 
-def plan(recipe: str | Recipe, *, settings: Settings, scale: float = 1.0) -> Plan:
+def plan(recipe: RecipeLike, *, settings: Settings, scale: float = 1.0) -> Plan:
     """The ordered steps and expected row counts, without touching any database."""
     check_scale(scale)
     resolved = resolve_recipe(settings, recipe)

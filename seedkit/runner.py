@@ -23,8 +23,9 @@ from seedkit.database import backend_of, connect, parse_url
 from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, reflect_tables
+from seedkit.lane import Lane
 from seedkit.parallel import auto_workers
-from seedkit.planning import check_scale, resolve_recipe
+from seedkit.planning import RecipeLike, check_scale, resolve_recipe
 from seedkit.randomness import parse_now
 from seedkit.recipe import Recipe
 from seedkit.report import RunRecord, RunReport, Status
@@ -147,7 +148,7 @@ def _present_tables(conn: Connection, recipe: Recipe, target: str, hint: str = "
 
 def seed_into(
     connection: Connection,
-    recipe: str | Recipe,
+    recipe: RecipeLike,
     *,
     seed: int = 0,
     scale: float = 1.0,
@@ -199,11 +200,12 @@ def _seed_on(
     environment: Environment = Environment(),  # noqa: B008 - frozen
 ) -> None:
     """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
-    write = make_writer(conn, writer)
+    lane = Lane(conn)
+    write = make_writer(lane, writer)
     # Fingerprints taken table by table while the next is generated, where the backend allows.
     early = backend_of_connection(conn).hashable_early(conn)
-    hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, write.later) if early else None
-    seeder = Seeder(conn, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes)
+    hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, lane.ask) if early else None
+    seeder = Seeder(lane, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes)
     try:
         with seeded(clock, environment):
             result = seeder.seed_all()
@@ -223,7 +225,7 @@ def _seed_on(
 
 
 def run(
-    recipe: str | Recipe,
+    recipe: RecipeLike,
     *,
     settings: Settings,
     seed: int = 0,
@@ -327,7 +329,7 @@ def _record(conn: Connection, report: RunReport, started: datetime, from_empty: 
     )
 
 
-def reset(recipe: str | Recipe, *, settings: Settings, **options) -> RunReport:
+def reset(recipe: RecipeLike, *, settings: Settings, **options) -> RunReport:
     """Wipe the target (downgrade to base), migrate and seed, all in one transaction.
 
     On PostgreSQL (and SQLite) DDL is transactional, so a reset that fails at any point leaves

@@ -14,9 +14,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from seedkit.backends import backend_of_connection
@@ -30,6 +29,7 @@ from seedkit.generate import (
     compile_step,
 )
 from seedkit.keys import KeyAllocator
+from seedkit.lane import Lane
 from seedkit.parallel import StepWork, generate_chunks
 from seedkit.planning import scaled_size
 from seedkit.randomness import derive
@@ -42,7 +42,6 @@ from seedkit.values import ValueCheck, check_values
 from seedkit.writers import Writer
 
 Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
-T = TypeVar("T")
 
 
 @dataclass
@@ -91,7 +90,7 @@ class Seeder:
 
     def __init__(
         self,
-        conn: Connection,
+        lane: Lane,
         recipe: ResolvedRecipe,
         seed: int,
         scale: float,
@@ -100,9 +99,12 @@ class Seeder:
         workers: int = 1,
         hashes: EarlyHashes | None = None,
     ) -> None:
-        """``hashes``: the runner's early fingerprints, told as each table's last step is in."""
-        self.conn = conn
-        self.backend = backend_of_connection(conn)
+        """``lane``: the run's connection, shared with ``writer`` (questions wait for the rows
+        sent before them). ``hashes``: the runner's early fingerprints, told as each table's
+        last step is in."""
+        self.lane = lane
+        self.conn = lane.conn
+        self.backend = backend_of_connection(self.conn)
         self.hashes = hashes
         self.workers = workers
         self.recipe = recipe
@@ -111,7 +113,7 @@ class Seeder:
         self.writer = writer
         self.progress = progress
         self.kept: dict[Step, Sequence[tuple]] = {}
-        self.keys = KeyAllocator(self._query)
+        self.keys = KeyAllocator(lane.query)
         self.uniquifiers: dict[tuple[str, tuple[str, ...]], Uniquifier] = {}
         self.result = SeedResult()
         self._factory_path: FactoryPath | None = None
@@ -161,10 +163,6 @@ class Seeder:
     def _rows_of(self, steps: Sequence[Step]) -> Sequence[tuple]:
         parts = [self.kept.get(s, []) for s in steps]
         return parts[0] if len(parts) == 1 else Chain(parts)
-
-    def _query(self, fn: Callable[[Connection], T]) -> T:
-        """Ask the database, after the writer has written everything so far."""
-        return self.writer.later(fn).result()
 
     def _seed_step(self, plan: StepPlan) -> None:
         step, keep, link_attr = plan.step, plan.keep, plan.link
@@ -295,7 +293,7 @@ class Seeder:
                     # Appending: values already in the table are taken too (a scoped key
                     # cannot meet them: its parents are rows this run created).
                     taken = select(*[info.columns[info.attrs.index(a)] for a in fresh.attrs])
-                    fresh.taken.update(self._query(lambda conn, q=taken: [tuple(row) for row in conn.execute(q)]))
+                    fresh.taken.update(self.lane.query(lambda conn, q=taken: [tuple(row) for row in conn.execute(q)]))
                 self.uniquifiers[key] = fresh
             found.append(self.uniquifiers[key])
         return found
@@ -306,4 +304,4 @@ class Seeder:
         if info.pk is None or highest < 1:
             return
         column = info.column_name(info.pk)
-        self.writer.later(lambda conn: self.backend.move_sequence(conn, info.table, column, highest))
+        self.lane.ask(lambda conn: self.backend.move_sequence(conn, info.table, column, highest))

@@ -44,3 +44,16 @@ def test_resolving_leaves_the_recipe_as_written():
     assert items.count == (1, 2)
     resolved = resolve(source)
     assert items.count == (1, 2) and _plan(resolved, "order_items").count == Between(1, 2)
+
+
+def test_a_resolved_recipe_is_taken_as_it_is_by_every_verb(demo, tmp_path):
+    import seedkit
+
+    settings = seedkit.load_settings(database_url=f"sqlite:///{tmp_path / 'once.db'}")
+    assert seedkit.resolve_recipe(settings, demo) is demo
+    plan = seedkit.plan(demo, settings=settings, scale=0.2)
+    report = seedkit.run(demo, settings=settings, seed=3, scale=0.2)
+    assert report.recipe == plan.recipe == "demo"
+    assert set(report.tables) == {s.table for s in plan.steps}
+    roots = [s for s in plan.steps if not s.depends_on]
+    assert roots and all(report.planned[s.name] == s.expected for s in roots)

@@ -8,8 +8,7 @@ them. A writer is used inside the run's transaction and must leave integrity pro
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection
 
@@ -17,7 +16,8 @@ from seedkit.backends import backend_of_connection
 from seedkit.errors import UsageError, failing_as
 from seedkit.schema import TableInfo
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from seedkit.lane import Lane
 
 
 class Writer(Protocol):
@@ -32,13 +32,6 @@ class Writer(Protocol):
 
     def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
         """Insert rows an :meth:`encoder` already encoded."""
-
-    def later(self, fn: Callable[[Connection], T]) -> Future[T]:
-        """Run ``fn`` on the run's connection once every row written so far is in.
-
-        The only way to use the connection while a writer is in use: a writer may still be
-        loading rows on it from another thread.
-        """
 
     def settle(self, info: TableInfo) -> None:
         """No more rows are coming for ``info``'s table; restore what the writer relaxed there."""
@@ -64,11 +57,6 @@ class Immediate:
 
     def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
         raise TypeError(f"{type(self).__name__} takes rows, not encoded bytes")
-
-    def later(self, fn: Callable[[Connection], T]) -> Future[T]:
-        future: Future[T] = Future()
-        future.set_result(fn(self.conn))
-        return future
 
     def settle(self, info: TableInfo) -> None:
         """Nothing was relaxed: every row was checked as it went in."""
@@ -113,11 +101,12 @@ def encode(rows: Sequence[tuple], processors: list) -> Sequence[tuple]:
     return list(zip(*columns, strict=True))
 
 
-def make_writer(conn: Connection, choice: str) -> Writer:
-    """The writer for ``choice`` on this connection's backend (``auto``: the fastest there)."""
+def make_writer(lane: Lane, choice: str) -> Writer:
+    """The writer for ``choice`` on the lane's connection and backend (``auto``: the fastest there)."""
     from seedkit.writers.executemany import ExecutemanyWriter
     from seedkit.writers.orm import OrmWriter
 
+    conn = lane.conn
     backend = backend_of_connection(conn)
     if choice == "copy" or (choice == "auto" and backend.copies):
         if not backend.copies:
@@ -126,7 +115,7 @@ def make_writer(conn: Connection, choice: str) -> Writer:
             )
         from seedkit.writers.copy import CopyWriter
 
-        return CopyWriter(conn)
+        return CopyWriter(lane)
     if choice == "orm":
         return OrmWriter(conn)
     return ExecutemanyWriter(conn)

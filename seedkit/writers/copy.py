@@ -11,21 +11,17 @@ duplicate or a dangling reference rolls everything back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from contextlib import ExitStack, suppress
-from typing import TypeVar
 
 from psycopg import Copy
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from seedkit.backends import backend_of_connection
 from seedkit.errors import failing_as
+from seedkit.lane import Lane
 from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, check, encode, target
-from seedkit.writers.background import Background
 from seedkit.writers.copy_text import TextEncoder
-
-T = TypeVar("T")
 
 # What _relax drops, from the catalog. Foreign keys of the table itself, and with :referencing
 # those of other tables pointing at it: (table, referenced table, name, definition).
@@ -52,8 +48,7 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) O
 class CopyWriter:
     """One COPY stream per table and column list, fed from a background thread.
 
-    The caller's thread generates and encodes rows; the writer's thread (see
-    :mod:`seedkit.writers.background`) sends them, ends streams, and rebuilds each table's keys
+    The caller's thread generates and encodes rows; the run's lane (:mod:`seedkit.lane`) sends them, ends streams, and rebuilds each table's keys
     and indexes as soon as the seeder says no more rows are coming for it — while the caller is
     already generating the next table. Everything still runs on the run's one connection, in
     order, inside its transaction.
@@ -61,10 +56,11 @@ class CopyWriter:
 
     name = "copy"
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self._errors = backend_of_connection(conn).driver_errors()
-        self._line = Background("seedkit-copy")
+    def __init__(self, lane: Lane) -> None:
+        self.conn = lane.conn
+        self._errors = backend_of_connection(self.conn).driver_errors()
+        self._lane = lane
+        lane.pause_with(self._end_copy)  # the server checks what was sent before anyone asks it anything
         # What _relax dropped, to put back: per table its keys, then its indexes; foreign keys
         # with the two tables they join (restored once neither is still loading).
         self._rebuild: dict[str, list[str]] = {}
@@ -81,7 +77,7 @@ class CopyWriter:
             return
         _, processors, encoder = self._statement(info, attrs)
         payload = encoder.encode(rows) if encoder is not None else list(encode(rows, processors))
-        self._line.submit(lambda: self._send(info, (info.name, attrs), payload))
+        self._lane.send(lambda: self._send(info, (info.name, attrs), payload))
 
     def encoder(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], bytes] | None:
         """COPY text, which a worker process can make as well as this one."""
@@ -91,7 +87,7 @@ class CopyWriter:
     def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
         if payload:
             self._statement(info, attrs)
-            self._line.submit(lambda: self._send(info, (info.name, attrs), payload))
+            self._lane.send(lambda: self._send(info, (info.name, attrs), payload))
 
     def _statement(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[str, list, TextEncoder | None]:
         key = (info.name, attrs)
@@ -101,22 +97,13 @@ class CopyWriter:
             self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
         return self._statements[key]
 
-    def later(self, fn: Callable[[Connection], T]) -> Future[T]:
-        """Run ``fn`` on the connection once every row written so far is in."""
-
-        def job() -> T:
-            self._end_copy()
-            return fn(self.conn)
-
-        return self._line.submit(job)
-
     def settle(self, info: TableInfo) -> None:
         """No more rows for this table: rebuild its keys and indexes, and the foreign keys that can be."""
-        self._line.submit(lambda: self._restore(info))
+        self._lane.send(lambda: self._restore(info))
 
     def abort(self, exc: BaseException) -> None:
         """Stop after the statement in progress, then fail the open COPY so the caller can roll back."""
-        self._line.stop(discard=True)
+        self._lane.abandon()
         if self._open is not None:
             _, stack, _ = self._open
             self._open = None
@@ -130,9 +117,8 @@ class CopyWriter:
         A duplicate key or a dangling reference fails here at the latest, before commit, naming
         the constraint; the caller rolls everything back.
         """
-        self._line.submit(lambda: self._restore(None))
-        self._line.wait()
-        self._line.stop()
+        self._lane.send(lambda: self._restore(None))
+        self._lane.drain()
 
     # -- the writer's thread --------------------------------------------------------------------
 
