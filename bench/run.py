@@ -3,7 +3,8 @@
 One command, one process tree, one run, on the demo schema:
 
   (1) `seedkit run demo` with the default path into PostgreSQL (COPY), at ~1.2M rows and at half
-      that (peak RSS at both: memory must stay flat), with --workers 2, and into a SQLite file
+      that (peak RSS at both: memory must stay flat), with --workers 2, with --dask on a
+      LocalCluster of two one-thread workers (same fingerprint?), and into a SQLite file
       at a smaller size; with the CPU seconds of seedkit's process and of the PostgreSQL backends
       serving it (a local server only), which say who the run waited for;
   (2) factory-boy `create_batch` with commit persistence, at a small size;
@@ -105,6 +106,7 @@ def seedkit_run(url: str, scale: float, *extra: str, server: ServerCpu | None = 
             raise SystemExit(f"seedkit run failed: {errors.read()}")
     report = json.loads(stdout)
     result = {"rows": report["total_rows"], "seconds": report["seconds"], "rss_mb": usage.ru_maxrss / 1024}
+    result["fingerprint"] = report["fingerprint"]
     # Workers are the child's children: wait4 counts them only once the child has reaped them.
     result["client_cpu"] = usage.ru_utime + usage.ru_stime
     if server is not None and server.seconds is not None:
@@ -315,6 +317,7 @@ def main() -> None:
             ("1 seedkit run (PostgreSQL)", lambda: _pg_run(db, args.scale)),
             ("1 seedkit run, half size", lambda: _pg_run(db, args.scale / 2)),
             ("1 seedkit run, --workers 2", lambda: _pg_run(db, args.scale, "--workers", "2")),
+            ("1 seedkit run, --dask (LocalCluster)", lambda: _dask_run(db, args.scale)),
             ("1 seedkit run (SQLite file)", lambda: _sqlite_run(args.sqlite_scale)),
             ("2 factory-boy create_batch, commit", lambda: factory_boy_create_batch(db.new(), args.create_items)),
             ("3 factory-boy build + add_all", lambda: factory_boy_build_add_all(db.new(), args.build_items)),
@@ -362,6 +365,13 @@ def main() -> None:
     summary["workers_auto"] = auto_workers(backend_of(admin).resolve(admin))
     console.print(
         f"--workers auto chooses {summary['workers_auto']} here (--workers 2 ran at {summary['ratio_workers_2_over_1']}x one)"
+    )
+    dask = results["1 seedkit run, --dask (LocalCluster)"]
+    summary["ratio_dask_over_1"] = round(dask["rows_per_s"] / one["rows_per_s"], 2)
+    summary["dask_same_fingerprint"] = dask["fingerprint"] == one["fingerprint"]
+    console.print(
+        f"--dask on a LocalCluster of 2 one-thread workers ran at {summary['ratio_dask_over_1']}x one process, "
+        f"{'the same' if summary['dask_same_fingerprint'] else 'a DIFFERENT'} fingerprint"
     )
     summary["startup"] = startup()
     summary["realism"] = realism(args.realism_scale)
@@ -464,6 +474,14 @@ def startup() -> dict[str, float]:
 def _pg_run(db: Database, scale: float, *extra: str) -> dict:
     url = db.new()
     return seedkit_run(url, scale, *extra, server=ServerCpu(db.admin, make_url(url).database))
+
+
+def _dask_run(db: Database, scale: float) -> dict:
+    """(1) with generation on a Dask LocalCluster on this machine (workers' CPU not counted)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        return _pg_run(db, scale, "--dask", cluster.scheduler_address)
 
 
 def _sqlite_run(scale: float) -> dict:

@@ -18,7 +18,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -106,6 +106,14 @@ Workers = Annotated[
         callback=_workers,
         metavar="N|auto",
         help="Generate rows in N processes (same data); auto picks a count that cannot slow the run.",
+    ),
+]
+Dask = Annotated[
+    Optional[str],
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS",
+        help="Generate rows on the Dask scheduler at ADDRESS (same data; needs seedkit[dask]).",
     ),
 ]
 Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-06-15T12:00:00Z).")]
@@ -330,7 +338,7 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
     out.print(table)
     out.print(
         f"recipe [bold]{escape(report.recipe)}[/]  seed [bold]{report.seed}[/]  scale {report.scale:g}  "
-        f"target {escape(report.target)}{f'  workers {report.workers}' if report.workers > 1 else ''}\n"
+        f"target {escape(report.target)}{_workers_shown(report)}\n"
         f"{report.seconds:.2f}s, {report.rows_per_second:,.0f} rows/s, "
         f"fingerprint {report.fingerprint}",
         highlight=False,
@@ -351,6 +359,11 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
         )
 
 
+def _workers_shown(report: RunReport) -> str:
+    on = f" on {report.executor}" if report.executor else ""
+    return f"  workers {report.workers}{on}" if report.workers > 1 or on else ""
+
+
 def _seed(
     verb: Callable[..., RunReport],
     recipe: str,
@@ -359,13 +372,23 @@ def _seed(
     yes: bool,
     silent: bool,
     quiet: bool,
+    dask: str | None,
     **options: Any,
 ) -> RunReport:
-    """Check the run's size, then call ``run`` or ``reset`` with progress and retry lines."""
+    """Check the run's size, then call ``run`` or ``reset`` with progress and retry lines
+    (generating on the ``dask`` scheduler, if one is given)."""
+    if dask is not None and options["workers"] != 1:
+        raise _fail("--dask and --workers exclude each other (the cluster's workers generate).", 2)
     resolved = seedkit.resolve_recipe(settings, recipe)
     plan = seedkit.plan(resolved, settings=settings, scale=options["scale"])
     _check_size(plan, yes, silent)
-    with _progress(not silent, plan) as progress, _quiet_logging(quiet):
+    with ExitStack() as stack:
+        if dask is not None:
+            from seedkit.cluster import dask_executor
+
+            options["executor"], options["workers"] = stack.enter_context(dask_executor(dask))
+        progress = stack.enter_context(_progress(not silent, plan))
+        stack.enter_context(_quiet_logging(quiet))
         return verb(resolved, settings=settings, progress=progress, on_retry=_retry_line, **options)
 
 
@@ -396,6 +419,7 @@ def run(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Seed only if the recipe's tables are empty.")] = False,
     writer: WriterChoice = "auto",
     workers: Workers = "1",
+    dask: Dask = None,
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
@@ -425,6 +449,7 @@ def run(
             yes=yes,
             quiet=quiet,
             silent=quiet or as_json,
+            dask=dask,
             migrate=migrate,
             mode=mode,
             **options,
@@ -440,6 +465,7 @@ def reset(
     now: Now = None,
     writer: WriterChoice = "auto",
     workers: Workers = "1",
+    dask: Dask = None,
     yes: Yes = False,
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
@@ -456,7 +482,9 @@ def reset(
         settings = _settings(database_url, recipes, alembic_config)
         _confirm(settings, "wipe every table the migrations made in", yes)
         options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
-        report = _seed(seedkit.reset, recipe, settings, yes=yes, quiet=quiet, silent=quiet or as_json, **options)
+        report = _seed(
+            seedkit.reset, recipe, settings, yes=yes, quiet=quiet, silent=quiet or as_json, dask=dask, **options
+        )
     _render_run(report, _as_run("reset", recipe, seed, scale, now), as_json, quiet)
 
 

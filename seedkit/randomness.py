@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,40 @@ def derive(*parts: object) -> int:
 def seeded_uuid4() -> uuid.UUID:
     """A version-4 UUID drawn from the (seeded) global ``random`` instead of ``os.urandom``."""
     return uuid.UUID(int=random.getrandbits(128), version=4)
+
+
+def _uuid4_by_thread() -> uuid.UUID:
+    return seeded_uuid4() if threading.get_ident() == _owner else _ORIGINAL_UUID4()
+
+
+# random's module-level functions (random.random, random.randint, ...): bound methods of one
+# hidden instance, which every thread shares.
+_RANDOM_FUNCTIONS = {
+    name: value for name, value in vars(random).items() if getattr(value, "__self__", None) is random._inst
+}
+
+
+@contextlib.contextmanager
+def _random_for_this_thread() -> Iterator[None]:
+    """Keep ``random``'s shared generator for the seeding thread alone while a seed runs.
+
+    Other threads of the process (the writer's, a lock watcher, a Dask worker's event loop)
+    may call ``random.random()`` too; between a chunk's reseed and its last row, one call there
+    would change the rows. Their module-level calls go to a generator of their own instead.
+    """
+    others = random.Random()
+
+    def routed(name: str, own: object) -> object:
+        theirs = getattr(others, name)
+        return lambda *args, **kwargs: (own if threading.get_ident() == _owner else theirs)(*args, **kwargs)
+
+    for name, own in _RANDOM_FUNCTIONS.items():
+        setattr(random, name, routed(name, own))
+    try:
+        yield
+    finally:
+        for name, own in _RANDOM_FUNCTIONS.items():
+            setattr(random, name, own)
 
 
 def is_uuid4(function: object) -> bool:
@@ -95,6 +130,10 @@ class MovingClock:
     through the day before the run clock (``CLOCK_WINDOW``), wrapping to its start rather than
     passing the run clock. Each chunk restarts it at a point drawn from its own seed, so a
     chunk's reads give the same instants in any process, and in any order of chunks.
+
+    Only the thread that seeds reads it (see :func:`seeded_world`). Any other thread — the writer's, a lock watcher, a Dask
+    worker's event loop — reads the real time: its reads would otherwise move the seeding
+    thread's clock (values that differ between runs) and send its own timers back and forth.
     """
 
     def __init__(self, now: datetime) -> None:
@@ -108,6 +147,8 @@ class MovingClock:
         self.position = self.end - self.window + int(self._rng.random() * self.window)
 
     def time_ns(self) -> int:
+        if threading.get_ident() != _owner:
+            return time_machine.escape_hatch.time.time_ns()
         self.position += 1_000_000 + int(self._rng.random() * 999_000_000)
         if self.position > self.end:
             self.position -= self.window
@@ -121,6 +162,7 @@ def _ns(moment: datetime) -> int:
 _clock: MovingClock | None = None
 _run_now: datetime | None = None
 _reseeding = True  # whether chunks reseed the shared generators (see seeded_world)
+_owner: int | None = None  # the thread that seeds: the only one that reads the seeded clock and randomness
 
 
 def restart_clock(seed: int) -> None:
@@ -139,14 +181,21 @@ def run_now() -> datetime:
 def seeded_world(now: datetime, *, clock: bool = True, uuid4: bool = True, shared: bool = True) -> Iterator[None]:
     """Set the run clock at ``now`` (in UTC) and, each where asked: let user code read a clock
     moving up to it (``clock``), route ``uuid.uuid4`` through seeded randomness (``uuid4``), and
-    reseed the shared generators per chunk, restoring them after (``shared``)."""
-    global _clock, _run_now, _reseeding
+    reseed the shared generators per chunk, restoring them after (``shared``).
+
+    All of it holds for the calling thread only; other threads see the real clock, the real
+    ``uuid.uuid4`` and a ``random`` of their own.
+    """
+    global _clock, _run_now, _reseeding, _owner
     saved = (random.getstate(), factory.random.randgen.getstate(), faker.generator.random.getstate())
+    _owner = threading.get_ident()
     if uuid4:
-        uuid.uuid4 = seeded_uuid4
+        uuid.uuid4 = _uuid4_by_thread
     _reseeding, _run_now = shared, now.astimezone(UTC)
     try:
         with contextlib.ExitStack() as stack:
+            if shared:
+                stack.enter_context(_random_for_this_thread())
             if clock:
                 try:
                     traveller = stack.enter_context(time_machine.travel(now.astimezone(ZoneInfo("UTC")), tick=False))
@@ -159,7 +208,7 @@ def seeded_world(now: datetime, *, clock: bool = True, uuid4: bool = True, share
                 traveller.time_ns = _clock.time_ns  # type: ignore[method-assign]
             yield
     finally:
-        _clock = _run_now = None
+        _clock = _run_now = _owner = None
         _reseeding = True
         uuid.uuid4 = _ORIGINAL_UUID4
         if shared:

@@ -27,6 +27,7 @@ class RunReport:
     revision: str | None = None
     now: str = ""
     workers: int = 1  # processes that generated rows (the choice, for workers="auto")
+    executor: str | None = None  # the package of the executor that generated them ("distributed"), if any
 
     @property
     def total_rows(self) -> int:
@@ -56,6 +57,7 @@ class RunReport:
             "revision": self.revision,
             "now": self.now,
             "workers": self.workers,
+            "executor": self.executor,
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -18,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from seedkit import history, migrations
 from seedkit.backends import WAIT, Target, Waiting, backend_of_connection
+from seedkit.cluster import RecipeSource, Remote
 from seedkit.config import MAX_SEED, WRITERS, Settings
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.environment import Environment, seeded
@@ -135,6 +137,28 @@ def _worker_count(workers: int | str, target: Target) -> int:
     return auto_workers(target) if workers == "auto" else int(workers)
 
 
+def _remote(
+    executor: Executor | None,
+    workers: int,
+    recipe: ResolvedRecipe,
+    settings: Settings,
+    clock: datetime,
+    environment: Environment,
+) -> Remote | None:
+    """What a seed needs to generate on ``executor`` (None: in this process)."""
+    if executor is None:
+        return None
+    if not isinstance(executor, Executor):
+        raise UsageError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+    source = RecipeSource.of(recipe.recipe, settings.root)
+    # Two chunks per worker: one being made, one on its way back.
+    return Remote(executor, 2 * workers, source, clock, environment)
+
+
+def _executor_name(executor: Executor | None) -> str | None:
+    return None if executor is None else type(executor).__module__.partition(".")[0]
+
+
 def _present_tables(conn: Connection, recipe: Recipe, target: str, hint: str = "") -> list:
     """The recipe models' tables in the database, parents first; a recipe table missing fails."""
     tables = _user_tables(conn, recipe)
@@ -158,6 +182,7 @@ def seed_into(
     workers: int | str = 1,
     progress: Progress | None = None,
     environment: Environment = Environment(),  # noqa: B008 - frozen
+    executor: Executor | None = None,
 ) -> RunReport:
     """Seed ``recipe`` inside a transaction the caller owns, and return what was created.
 
@@ -166,7 +191,8 @@ def seed_into(
     name, found through ``settings`` (default: :func:`seedkit.load_settings`). The tables must
     exist; rows already in them stay, and new rows are added after them. ``environment`` says
     which process-wide parts of seeding to switch on (a test suite with its own frozen clock
-    passes ``Environment(clock=False)``).
+    passes ``Environment(clock=False)``). ``executor`` generates the rows instead of this
+    process, ``workers`` chunks at a time (see :func:`run`).
     """
     from seedkit.config import load_settings
 
@@ -182,7 +208,9 @@ def seed_into(
     tables = _present_tables(connection, loaded.recipe, target)
     before = _counts(connection, tables)
     report.workers = _worker_count(workers, connected)
-    _seed_on(connection, loaded, report, tables, before, clock, writer, report.workers, progress, environment)
+    remote = _remote(executor, report.workers, loaded, settings, clock, environment)
+    report.executor = _executor_name(executor)
+    _seed_on(connection, loaded, report, tables, before, clock, writer, report.workers, progress, environment, remote)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -198,6 +226,7 @@ def _seed_on(
     workers: int,
     progress: Progress | None,
     environment: Environment = Environment(),  # noqa: B008 - frozen
+    remote: Remote | None = None,
 ) -> None:
     """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
     lane = Lane(conn)
@@ -205,7 +234,7 @@ def _seed_on(
     # Fingerprints taken table by table while the next is generated, where the backend allows.
     early = backend_of_connection(conn).hashable_early(conn)
     hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, lane.ask) if early else None
-    seeder = Seeder(lane, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes)
+    seeder = Seeder(lane, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes, remote=remote)
     try:
         with seeded(clock, environment):
             result = seeder.seed_all()
@@ -240,6 +269,7 @@ def run(
     reset: bool = False,
     progress: Progress | None = None,
     on_retry: Retry | None = None,
+    executor: Executor | None = None,
 ) -> RunReport:
     """Seed ``recipe`` into the settings' target and return what was created.
 
@@ -248,6 +278,10 @@ def run(
     tables already hold rows: ``refuse`` (raise :class:`TargetRefused`), ``append``,
     ``truncate`` (delete them first) or ``if_empty`` (leave them and return a report with
     status ``skipped``). ``reset`` wipes the schema by downgrading to base before migrating.
+
+    ``executor`` (a ``concurrent.futures.Executor``: a Dask client's ``get_executor()``, say)
+    generates the compiled steps' rows, ``workers`` chunks at a time each; this process still
+    checks and writes them in its one transaction, and the data is the same as without it.
     """
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
@@ -258,6 +292,8 @@ def run(
     target = resolve_target(settings)
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
     report.workers = _worker_count(workers, target)
+    remote = _remote(executor, report.workers, loaded, settings, clock, Environment())
+    report.executor = _executor_name(executor)
     started = datetime.now(UTC)
     began = time.perf_counter()
     config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
@@ -287,7 +323,7 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
             before = _counts(conn, tables)
-        _seed_on(conn, loaded, report, tables, before, clock, writer, report.workers, progress)
+        _seed_on(conn, loaded, report, tables, before, clock, writer, report.workers, progress, remote=remote)
         from_empty = not existing or mode == "truncate"
         if from_empty:
             earlier = history.last_identical(conn, loaded.name, seed, scale)

@@ -162,10 +162,15 @@ def row_class(model: type, attrs: tuple[str, ...]) -> type[tuple]:
     Rows stay tuples (cheap to build, ready for executemany and COPY), yet a child's
     ``LazyAttribute(lambda o: o.product.price)`` can read its parent's values by name.
     """
-    namespace: dict[str, Any] = {"__slots__": ()}
+    namespace: dict[str, Any] = {"__slots__": (), "_seedkit_row": (model, attrs)}
     for index, attr in enumerate(attrs):
         namespace[attr] = property(itemgetter(index))
     namespace["__repr__"] = lambda self: (
         f"{model.__name__}Row({', '.join(f'{a}={v!r}' for a, v in zip(attrs, self, strict=True))})"
     )
     return type(f"{model.__name__}Row", (tuple,), namespace)
+
+
+def row_fields(cls: type) -> tuple[type, tuple[str, ...]] | None:
+    """``(model, attrs)`` if ``cls`` is a :func:`row_class`, which rebuilds it from them."""
+    return cls.__dict__.get("_seedkit_row")

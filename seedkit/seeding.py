@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from seedkit.backends import backend_of_connection
+from seedkit.cluster import Remote, generate_remote
 from seedkit.errors import SeedFailed, SeedkitError, failing_as
 from seedkit.factory_path import FactoryPath
 from seedkit.fingerprints import EarlyHashes
@@ -98,15 +99,18 @@ class Seeder:
         progress: Progress | None = None,
         workers: int = 1,
         hashes: EarlyHashes | None = None,
+        remote: Remote | None = None,
     ) -> None:
         """``lane``: the run's connection, shared with ``writer`` (questions wait for the rows
         sent before them). ``hashes``: the runner's early fingerprints, told as each table's
-        last step is in."""
+        last step is in. ``remote``: an executor that generates the compiled steps' chunks
+        instead of this process and its ``workers``."""
         self.lane = lane
         self.conn = lane.conn
         self.backend = backend_of_connection(self.conn)
         self.hashes = hashes
-        self.workers = workers
+        self.workers = workers if remote is None else 1
+        self.remote = remote
         self.recipe = recipe
         self.seed = seed
         self.scale = scale
@@ -236,7 +240,12 @@ class Seeder:
             work = replace(work, check=partial(check_values, compiled.step, values), encode=encode)
         if total:
             self._check_steady(work, total)
-        for done, rows in generate_chunks(work, total, self.workers):
+        if self.remote is not None:
+            inputs = (step_seed, first_id, seq, compiled.refs)
+            chunks = generate_remote(self.remote, compiled.step.name, inputs, parents, total)
+        else:
+            chunks = generate_chunks(work, total, self.workers)
+        for done, rows in chunks:
             if isinstance(rows, bytes):  # checked and encoded by a worker
                 self.writer.write_encoded(info, compiled.write_attrs, rows)
                 self._progress(compiled.step.name, done, total)

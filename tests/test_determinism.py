@@ -177,3 +177,36 @@ def test_every_python_gives_one_fingerprint(tmp_path):
         )
         prints[version.stdout.strip()] = json.loads(done.stdout)["overall"]
     assert len(set(prints.values())) == 1, prints
+
+
+def test_other_threads_neither_move_nor_read_the_seeded_clock_and_randomness():
+    """A writer's thread, a lock watcher or a Dask worker's event loop runs beside the seeding
+    thread: its reads of random, uuid4 and the clock must not change what the seed draws."""
+    import random
+    import threading
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from seedkit.randomness import seeded_world
+
+    def draws(meddle: bool) -> tuple[list, list]:
+        seen: list = []
+        with seeded_world(datetime(2001, 1, 1, tzinfo=UTC)):
+            random.seed(5)
+            if meddle:
+                go = threading.Event()
+                other = threading.Thread(
+                    target=lambda: (seen.extend([random.random(), uuid.uuid4(), time.time()]), go.set())
+                )
+                other.start()
+                go.wait()
+                other.join()
+            mine = [random.random(), uuid.uuid4(), random.randint(1, 10**9)]
+        return mine, seen
+
+    alone, _ = draws(False)
+    beside, theirs = draws(True)
+    assert beside == alone
+    assert theirs[2] > datetime(2020, 1, 1, tzinfo=UTC).timestamp()  # the real clock, not the run's
+    assert theirs[1] != alone[1]
