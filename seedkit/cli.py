@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import seedkit
-from seedkit.config import MAX_SEED, URL_ENV_VARS, WRITERS, Settings, load_settings
+from seedkit.config import INFER_ROWS, MAX_SEED, URL_ENV_VARS, WRITERS, Settings, load_settings
 from seedkit.errors import SeedkitError, TargetRefused
 
 if TYPE_CHECKING:
@@ -107,6 +107,17 @@ Workers = Annotated[
         metavar="N|auto",
         help="Generate rows in N processes (same data); auto picks a count that cannot slow the run.",
     ),
+]
+Infer = Annotated[
+    bool, typer.Option("--infer", help="No recipe: seed every table of the target as its schema describes it.")
+]
+Rows = Annotated[
+    int,
+    typer.Option("--rows", min=0, help="With --infer: rows for each table that needs no parent (before --scale)."),
+]
+RecipeName = Annotated[
+    Optional[str],
+    typer.Argument(metavar="[RECIPE]", help="Recipe name (a module in the recipes folder); none with --infer."),
 ]
 Dask = Annotated[
     Optional[str],
@@ -233,12 +244,13 @@ def _check_size(plan: Plan, yes: bool, quiet: bool) -> None:
 
 
 @contextmanager
-def _progress(enabled: bool, plan: Plan) -> Iterator[Callable[[str, int, int], None] | None]:
-    """Bars on a terminal; elsewhere (logs, pipes) a plain line per tenth of a step that takes
-    more than one chunk: a long run in ``docker compose logs`` shows that it is alive."""
+def _progress(enabled: bool, plan: Plan | None) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Bars on a terminal; elsewhere (logs, pipes), or with no plan known before the run (a
+    recipe inferred from the schema the run migrates to), a plain line per tenth of a step that
+    takes more than one chunk: a long run in ``docker compose logs`` shows that it is alive."""
     if not enabled:
         yield None
-    elif err.is_terminal:
+    elif err.is_terminal and plan is not None:
         with _bars(plan) as update:
             yield update
     else:
@@ -359,6 +371,26 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
         )
 
 
+def _recipe_or_schema(recipe: str | None, infer: bool, rows: int) -> Any:
+    """The recipe a command names, or (``--infer``) the one inferred from the target's schema."""
+    if infer and recipe is not None:
+        raise _fail(f"Give a recipe name or --infer, not both (got {recipe!r} and --infer).", 2)
+    if infer:
+        from seedkit.infer_schema import FromSchema
+
+        return FromSchema(rows)
+    if recipe is None:
+        raise _fail("Missing RECIPE: name a recipe (seedkit list shows them), or pass --infer.", 2)
+    if rows != INFER_ROWS:
+        raise _fail("--rows applies to --infer only; a recipe sets its own sizes (use --scale).", 2)
+    return recipe
+
+
+def _shown(recipe: str | None, infer: bool, rows: int) -> str:
+    """The recipe as the command line named it."""
+    return recipe if not infer else "--infer" if rows == INFER_ROWS else f"--infer --rows {rows}"
+
+
 def _workers_shown(report: RunReport) -> str:
     on = f" on {report.executor}" if report.executor else ""
     return f"  workers {report.workers}{on}" if report.workers > 1 or on else ""
@@ -366,7 +398,7 @@ def _workers_shown(report: RunReport) -> str:
 
 def _seed(
     verb: Callable[..., RunReport],
-    recipe: str,
+    recipe: Any,
     settings: Settings,
     *,
     yes: bool,
@@ -379,9 +411,11 @@ def _seed(
     (generating on the ``dask`` scheduler, if one is given)."""
     if dask is not None and options["workers"] != 1:
         raise _fail("--dask and --workers exclude each other (the cluster's workers generate).", 2)
-    resolved = seedkit.resolve_recipe(settings, recipe)
-    plan = seedkit.plan(resolved, settings=settings, scale=options["scale"])
-    _check_size(plan, yes, silent)
+    plan = None
+    if isinstance(recipe, str):  # an inferred recipe exists only once the run has migrated
+        recipe = seedkit.resolve_recipe(settings, recipe)
+        plan = seedkit.plan(recipe, settings=settings, scale=options["scale"])
+        _check_size(plan, yes, silent)
     with ExitStack() as stack:
         if dask is not None:
             from seedkit.cluster import dask_executor
@@ -389,7 +423,7 @@ def _seed(
             options["executor"], options["workers"] = stack.enter_context(dask_executor(dask))
         progress = stack.enter_context(_progress(not silent, plan))
         stack.enter_context(_quiet_logging(quiet))
-        return verb(resolved, settings=settings, progress=progress, on_retry=_retry_line, **options)
+        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
 
 
 def _run_options(
@@ -409,7 +443,9 @@ def _run_options(
 
 @app.command()
 def run(
-    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name (a module in the recipes folder).")],
+    recipe: RecipeName = None,
+    infer: Infer = False,
+    rows: Rows = INFER_ROWS,
     seed: Seed = 0,
     scale: Scale = 1.0,
     now: Now = None,
@@ -444,7 +480,7 @@ def run(
         options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
         report = _seed(
             seedkit.run,
-            recipe,
+            _recipe_or_schema(recipe, infer, rows),
             settings,
             yes=yes,
             quiet=quiet,
@@ -454,12 +490,14 @@ def run(
             mode=mode,
             **options,
         )
-    _render_run(report, _as_run("run", recipe, seed, scale, now, *flags), as_json, quiet)
+    _render_run(report, _as_run("run", _shown(recipe, infer, rows), seed, scale, now, *flags), as_json, quiet)
 
 
 @app.command()
 def reset(
-    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe to seed after the wipe.")],
+    recipe: RecipeName = None,
+    infer: Infer = False,
+    rows: Rows = INFER_ROWS,
     seed: Seed = 0,
     scale: Scale = 1.0,
     now: Now = None,
@@ -483,9 +521,16 @@ def reset(
         _confirm(settings, "wipe every table the migrations made in", yes)
         options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
         report = _seed(
-            seedkit.reset, recipe, settings, yes=yes, quiet=quiet, silent=quiet or as_json, dask=dask, **options
+            seedkit.reset,
+            _recipe_or_schema(recipe, infer, rows),
+            settings,
+            yes=yes,
+            quiet=quiet,
+            silent=quiet or as_json,
+            dask=dask,
+            **options,
         )
-    _render_run(report, _as_run("reset", recipe, seed, scale, now), as_json, quiet)
+    _render_run(report, _as_run("reset", _shown(recipe, infer, rows), seed, scale, now), as_json, quiet)
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -537,18 +582,22 @@ def list_(recipes: RecipesDir = None, as_json: AsJson = False, debug: Debug = Fa
 
 @app.command()
 def plan(
-    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe name.")],
+    recipe: RecipeName = None,
+    infer: Infer = False,
+    rows: Rows = INFER_ROWS,
     scale: Scale = 1.0,
     recipes: RecipesDir = None,
+    database_url: DatabaseUrl = None,
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Show RECIPE's steps in the order they run and the rows to expect; touches no database."""
+    """Show RECIPE's steps in the order they run and the rows to expect; touches no database
+    (with --infer, reads the target's schema as it is now, without migrating)."""
     from rich.table import Table
 
-    with _errors(debug):
-        settings = _settings(None, recipes, None)
-        result = seedkit.plan(recipe, settings=settings, scale=scale)
+    with _errors(debug, database_url):
+        settings = _settings(database_url, recipes, None)
+        result = seedkit.plan(_recipe_or_schema(recipe, infer, rows), settings=settings, scale=scale)
     if as_json:
         out.print_json(json.dumps(result.to_json()))
         return

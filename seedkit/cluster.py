@@ -75,7 +75,7 @@ class ChunkTask:
     environment: Environment
     step: str
     inputs: bytes  # the step's: (step seed, first key, first sequence number, refs rows)
-    chunk: bytes  # this chunk's: (number, first row, rows, parents' rows)
+    chunk: bytes  # this chunk's: (number, first row, rows, parents' rows, first row's place among its parent's)
 
 
 class _RowPickler(pickle.Pickler):
@@ -112,7 +112,8 @@ def generate_remote(
             return False
         number, start = item
         n = min(CHUNK, total - start)
-        chunk = dumps((number, start, n, parents.slice(start, n) if parents is not None else None))
+        rows = (parents.slice(start, n), parents.offset(start)) if parents is not None else (None, 0)
+        chunk = dumps((number, start, n, *rows))
         task = ChunkTask(remote.source, remote.now, remote.environment, step, step_inputs, chunk)
         pending.append((start + n, remote.executor.submit(make_chunk, task)))
         return True
@@ -167,8 +168,8 @@ def make_chunk(task: ChunkTask) -> bytes:
     """
     with _GENERATING, seeded(task.now, task.environment):
         step_seed, first_id, seq, compiled = _compiled(task.source, task.step, task.inputs)
-        number, start, n, parents = pickle.loads(task.chunk)
-        rows = compiled.generate(Chunk(step_seed, number), n, first_id + start, seq + start, parents)
+        number, start, n, parents, offset = pickle.loads(task.chunk)
+        rows = compiled.generate(Chunk(step_seed, number), n, first_id + start, seq + start, parents, offset)
     return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -15,6 +15,8 @@ from seedkit.errors import UsageError
 
 DEFAULT_DATABASE_URL = "sqlite:///seedkit.db"
 WRITERS = ("auto", "copy", "executemany", "orm")  # how rows are written (see seedkit.writers)
+# Rows seedkit run --infer gives each table that needs no parent (--rows).
+INFER_ROWS = 100
 MAX_SEED = 2**31 - 1  # seeds are recorded in a column every backend holds as a 32-bit integer
 URL_ENV_VARS = ("SEEDKIT_DATABASE_URL", "DATABASE_URL")
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
 from seedkit.errors import RecipeError, SeedFailed
-from seedkit.generate import CHUNK, Chunk
+from seedkit.generate import CHUNK, Chunk, pick_refs
 from seedkit.randomness import seeded_column_defaults
 from seedkit.recipe import Step
 from seedkit.resolved import Keep
@@ -88,8 +88,9 @@ class FactoryPath:
             for number, start in enumerate(range(0, total, CHUNK)):
                 n = min(CHUNK, total - start)
                 chunk = Chunk(step_seed, number)
-                picked = {attr: chunk.rng.choices(pool, k=n) for attr, pool in refs.items()}
                 own_parents = parents.slice(start, n) if parents is not None else []
+                offset = parents.offset(start) if parents is not None else 0
+                picked = pick_refs(step, chunk, refs, n, own_parents, offset)
                 for i in range(n):
                     kwargs = dict(step.overrides)
                     kwargs.update({trait: True for trait in step.traits})

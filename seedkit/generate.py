@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -278,16 +278,17 @@ class CompiledStep:
         first_id: int,
         seq: int,
         parents: list | None,
+        offset: int = 0,
     ) -> list[tuple]:
-        """``n`` rows as plain tuples in ``write_attrs`` order."""
+        """``n`` rows as plain tuples in ``write_attrs`` order; ``offset``: how many children of
+        the first row's parent earlier chunks made (distinct picks continue after theirs)."""
         info = self.info
         cols: dict[str, list] = {name: fn(chunk, n, seq) for name, fn in self.columns}
         links: dict[str, list] = {}
         if self.link_attr is not None:
             assert parents is not None
             links[self.link_attr] = parents
-        for attr, pool in self.refs.items():
-            links[attr] = chunk.rng.choices(pool, k=n)
+        links.update(pick_refs(self.step, chunk, self.refs, n, parents, offset))
         cols.update(links)
         for name, head, rest, default in self.derived:
             cols[name] = list(_along(cols[head], rest, default))
@@ -313,6 +314,48 @@ class CompiledStep:
             for name in lazy:
                 out[name][i] = stub._resolve(name)
         cols.update(out)
+
+
+def pick_refs(
+    step: Step, chunk: Chunk, refs: dict[str, Sequence[tuple]], n: int, parents: list | None, offset: int
+) -> dict[str, list[tuple]]:
+    """Per ``refs=`` relationship, the row each of the chunk's ``n`` rows points at: drawn at
+    random, or (``distinct=True``) distinct among each parent's rows."""
+    if not step.distinct:
+        return {attr: chunk.rng.choices(pool, k=n) for attr, pool in refs.items()}
+    assert parents is not None
+    return {
+        attr: _distinct_picks(pool, derive(chunk.step_seed, "distinct", attr), parents, offset)
+        for attr, pool in refs.items()
+    }
+
+
+def _distinct_picks(pool: Sequence[tuple], seed: int, parents: list, offset: int) -> list[tuple]:
+    """For each child, a row of ``pool`` that no earlier child of the same parent took.
+
+    A parent's picks come from randomness of its own (seeded by its row), drawn in order and
+    redrawn on a repeat, so its k-th child picks the same row whichever chunk it falls in.
+    """
+    picks: list[tuple] = []
+    size = len(pool)
+    current: object = None
+    for parent in parents:
+        if parent is not current:
+            position = offset if current is None else 0
+            current = parent
+            rng = random.Random(derive(seed, *parent))
+            chosen: list[int] = []
+            seen: set[int] = set()
+        while len(chosen) <= position:
+            if len(seen) == size:
+                raise ValueError(f"a parent has more children than the {size:,} rows there are to pick distinctly from")
+            index = int(rng.random() * size)
+            if index not in seen:
+                seen.add(index)
+                chosen.append(index)
+        picks.append(pool[chosen[position]])
+        position += 1
+    return picks
 
 
 def effective_declarations(step: Step) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -38,8 +38,9 @@ class StepWork:
 
     def chunk(self, number: int, start: int, n: int) -> list[tuple]:
         parents = self.parents.slice(start, n) if self.parents is not None else None
+        offset = self.parents.offset(start) if self.parents is not None else 0
         return self.compiled.generate(
-            Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents
+            Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents, offset
         )
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 
+from sqlalchemy import Connection
+
 from seedkit.config import Settings
 from seedkit.errors import UsageError
+from seedkit.infer_schema import FromSchema
 from seedkit.loader import load_recipe
 from seedkit.recipe import Between, Recipe
 from seedkit.report import Plan, PlannedStep
@@ -20,17 +23,22 @@ def scaled_size(size: int, scale: float) -> int:
     return max(0, round(size * scale))
 
 
-RecipeLike = str | Recipe | ResolvedRecipe
+RecipeLike = str | Recipe | ResolvedRecipe | FromSchema
 
 
-def resolve_recipe(settings: Settings, recipe: RecipeLike) -> ResolvedRecipe:
+def resolve_recipe(settings: Settings, recipe: RecipeLike, conn: Connection | None = None) -> ResolvedRecipe:
     """The recipe (an object, or a name found through ``settings``), checked and resolved once.
 
     Every verb takes what this returns as well, so a caller that plans before it runs (the CLI
-    checks a run's size first) imports and checks the recipe once.
+    checks a run's size first) imports and checks the recipe once. A :class:`FromSchema` is
+    built from the tables ``conn`` sees.
     """
     if isinstance(recipe, ResolvedRecipe):
         return recipe
+    if isinstance(recipe, FromSchema):
+        if conn is None:
+            raise UsageError("A recipe inferred from the schema needs the database it reads the schema from.")
+        return resolve(recipe.build(conn))
     if isinstance(recipe, Recipe):
         recipe.name = recipe.name or "recipe"
     else:
@@ -44,8 +52,13 @@ def check_scale(scale: float) -> None:
 
 
 def plan(recipe: RecipeLike, *, settings: Settings, scale: float = 1.0) -> Plan:
-    """The ordered steps and expected row counts, without touching any database."""
+    """The ordered steps and expected row counts, without touching any database (except to
+    read the schema a :class:`FromSchema` recipe is inferred from)."""
     check_scale(scale)
+    if isinstance(recipe, FromSchema):
+        from seedkit.runner import read_schema
+
+        recipe = read_schema(settings, recipe)
     resolved = resolve_recipe(settings, recipe)
     expected: dict[str, float] = {}
     steps = []

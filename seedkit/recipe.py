@@ -62,6 +62,7 @@ class Step:
     refs: dict[str, Source] = field(default_factory=dict)
     traits: tuple[str, ...] = ()
     overrides: dict[str, Any] = field(default_factory=dict)
+    distinct: bool = False  # each parent's rows point at distinct rows of every refs= source
 
     @property
     def model(self) -> type:
@@ -95,6 +96,7 @@ class Recipe:
         refs: Mapping[str, Source] | None = None,
         traits: Sequence[str] = (),
         step_name: str | None = None,
+        distinct: bool = False,
         **overrides: Any,
     ) -> Step:
         """Add a step.
@@ -103,7 +105,8 @@ class Recipe:
         ``between(lo, hi)``, ``(lo, hi)`` or a callable taking the seeded ``random.Random``).
         ``link`` names the relationship to the parent when the model has several to it.
         ``refs`` maps a relationship to a step (or model) whose rows it picks from at random.
-        ``traits`` switch on factory-boy traits; ``step_name`` names the step (default: the
+        ``distinct`` makes each parent's rows point at distinct rows of every ``refs=`` source
+        (a junction table whose key is the pair: a post's tags). ``traits`` switch on factory-boy traits; ``step_name`` names the step (default: the
         table's name); keyword ``overrides`` replace declarations (``name="Fixed"`` sets a
         ``name`` column).
         """
@@ -128,6 +131,7 @@ class Recipe:
             refs=dict(refs or {}),
             traits=tuple(traits) if not isinstance(traits, str) else (traits,),
             overrides=overrides,
+            distinct=distinct,
         )
         self.steps.append(step)
         return step
@@ -161,6 +165,8 @@ class Recipe:
         if not issubclass(f, SQLAlchemyModelFactory):
             raise self.error(step, f"{f.__name__} must subclass factory.alchemy.SQLAlchemyModelFactory")
 
+        if step.distinct and (step.per is None or not step.refs):
+            raise self.error(step, "distinct=True needs per= (whose rows pick) and refs= (what they pick distinctly)")
         if step.per is None:
             if step.count is not None:
                 raise self.error(step, "count= needs per=<parent step>; use size= for a fixed batch")

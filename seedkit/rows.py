@@ -85,6 +85,11 @@ class Expanded:
     def __len__(self) -> int:
         return self.ends[-1] if self.ends else 0
 
+    def offset(self, start: int) -> int:
+        """How many children of child ``start``'s parent come before it (in earlier chunks)."""
+        first = bisect_right(self.ends, start)
+        return start - (self.ends[first - 1] if first else 0)
+
     def slice(self, start: int, n: int) -> list[tuple]:
         """The parents of children ``start`` … ``start + n - 1``."""
         if n <= 0:

@@ -25,6 +25,7 @@ from seedkit.database import backend_of, connect, parse_url
 from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, reflect_tables
+from seedkit.infer_schema import FromSchema
 from seedkit.lane import Lane
 from seedkit.parallel import auto_workers
 from seedkit.planning import RecipeLike, check_scale, resolve_recipe
@@ -199,7 +200,7 @@ def seed_into(
     _check_options(seed, scale, workers, writer)
     clock = parse_now(now)
     settings = settings or load_settings()
-    loaded = resolve_recipe(settings, recipe)
+    loaded = resolve_recipe(settings, recipe, connection)
     connected = backend_of_connection(connection).connected(connection)
     check_writable(connected, settings.protected)  # protected targets are never written, whoever connects
     target = connected.display
@@ -287,12 +288,13 @@ def run(
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
     _check_options(seed, scale, workers, writer)
     clock = parse_now(now)
-    loaded = resolve_recipe(settings, recipe)
+    # A recipe inferred from the schema is built once the migrations have made the tables.
+    loaded = None if isinstance(recipe, FromSchema) else resolve_recipe(settings, recipe)
     url = parse_url(settings.database_url)
     target = resolve_target(settings)
-    report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
+    name = recipe.name if isinstance(recipe, FromSchema) else loaded.name
+    report = RunReport(recipe=name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
     report.workers = _worker_count(workers, target)
-    remote = _remote(executor, report.workers, loaded, settings, clock, Environment())
     report.executor = _executor_name(executor)
     started = datetime.now(UTC)
     began = time.perf_counter()
@@ -303,6 +305,8 @@ def run(
         if config is not None:
             migrations.upgrade(conn, config, "head")
             report.revision = migrations.current_revision(conn)
+        loaded = resolve_recipe(settings, loaded or recipe, conn)
+        remote = _remote(executor, report.workers, loaded, settings, clock, Environment())
         hint = "" if config is not None else " (this run did not migrate: drop --no-migrate)"
         tables = _present_tables(conn, loaded.recipe, report.target, hint)
         recipe_names = {s.info.name for s in loaded.recipe.steps}
@@ -389,6 +393,12 @@ def migrate(settings: Settings, revision: str = "head", *, wait: float = 0, wait
         else:
             migrations.upgrade(conn, config, revision)
         return migrations.current_revision(conn)
+
+
+def read_schema(settings: Settings, recipe: FromSchema, *, wait: float = 0, waiting: Waiting = WAIT) -> ResolvedRecipe:
+    """``recipe`` built from the target's tables as they are (reads only, creates nothing)."""
+    with _transaction(settings, write=False, wait=wait, waiting=waiting, on_retry=None) as conn:
+        return resolve_recipe(settings, recipe, conn)
 
 
 def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Fingerprint:

@@ -1,0 +1,114 @@
+"""A recipe for a whole database as it stands: every table, its factory inferred from the schema.
+
+``seedkit run --infer`` needs no models and no factories. The target's tables are reflected (after
+migrating, or as they are), each is mapped to a class with a many-to-one relationship per foreign
+key, and each class becomes a step through :mod:`seedkit.infer`, exactly as ``recipe.add(Model, n)``
+would: tables that need no parent get ``rows`` rows; a table with a NOT NULL foreign key gets
+:data:`PER_PARENT` rows for each row of its first required parent, and picks its other required
+parents at random — distinct ones per parent where the key is the pair (a junction table). Steps follow the tables' dependency order, and are named after the tables, so
+the same schema gives the same recipe — and the same data — wherever it is reflected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, ForeignKeyConstraint, MetaData, Table
+from sqlalchemy.orm import registry, relationship
+
+from seedkit.config import INFER_ROWS
+from seedkit.errors import RecipeError
+from seedkit.fingerprints import IGNORED_TABLES
+from seedkit.recipe import Between, Recipe, Step
+
+DEFAULT_ROWS = INFER_ROWS
+PER_PARENT = Between(0, 5)  # rows of a child table per row of its parent
+
+
+@dataclass(frozen=True)
+class FromSchema:
+    """Seed every table of the target as the database describes it (``seedkit run --infer``)."""
+
+    rows: int = DEFAULT_ROWS
+    name: str = "inferred"
+
+    def build(self, conn: Connection) -> Recipe:
+        """The recipe for the tables ``conn`` sees now."""
+        metadata = MetaData()
+        metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES)
+        return schema_recipe(metadata, self.rows, self.name)
+
+
+def schema_recipe(metadata: MetaData, rows: int = DEFAULT_ROWS, name: str = "inferred") -> Recipe:
+    """A recipe seeding every table of ``metadata``, parents first."""
+    models = _map(metadata)
+    recipe = Recipe(f"Every table of the database, inferred from its schema ({rows} rows a table)", name=name)
+    steps: dict[str, Step] = {}
+    for table in metadata.sorted_tables:
+        required = [fk for fk in _foreign_keys(table) if not all(c.nullable for c in fk.columns)]
+        missing = [fk for fk in required if fk.referred_table.name not in steps]
+        if missing:
+            fk = missing[0]
+            why = "itself" if fk.referred_table is table else f"{fk.referred_table.name}, which needs it in turn"
+            columns = ", ".join(c.name for c in fk.columns)
+            raise RecipeError(
+                f"Cannot infer {table.name}: its NOT NULL {columns} points at {why}. Make the column nullable "
+                "or write a recipe for these tables."
+            )
+        model = models[table.name]
+        if not required:
+            steps[table.name] = recipe.add(model, rows, step_name=table.name)
+            continue
+        parent = steps[required[0].referred_table.name]
+        steps[table.name] = recipe.add(
+            model, per=parent, count=PER_PARENT, step_name=table.name, distinct=_is_junction(table, required)
+        )
+    return recipe
+
+
+def _is_junction(table: Table, required: list[ForeignKeyConstraint]) -> bool:
+    """A table whose key is made of its foreign keys (a post's tags): each pair at most once."""
+    keyed = {c.name for c in table.primary_key.columns}
+    return len(required) >= 2 and keyed == {c.name for fk in required for c in fk.columns}
+
+
+def _foreign_keys(table: Table) -> list[ForeignKeyConstraint]:
+    return sorted(
+        (c for c in table.constraints if isinstance(c, ForeignKeyConstraint)),
+        key=lambda fk: [c.name for c in fk.columns],
+    )
+
+
+def _map(metadata: MetaData) -> dict[str, type]:
+    """A class per table, with a many-to-one relationship per foreign key (what steps link through)."""
+    mapper_registry = registry(metadata=metadata)
+    classes = {table.name: type(_class_name(table.name), (), {}) for table in metadata.sorted_tables}
+    for table in metadata.sorted_tables:
+        properties = {}
+        taken = {c.key for c in table.columns}
+        for fk in _foreign_keys(table):
+            name = _relationship_name(fk, taken)
+            taken.add(name)
+            target = classes[fk.referred_table.name]
+            remote_side = list(fk.referred_table.primary_key.columns) if fk.referred_table is table else None
+            properties[name] = relationship(
+                target, foreign_keys=list(fk.columns), remote_side=remote_side, viewonly=True
+            )
+        primary_key = None if table.primary_key.columns else list(table.columns)
+        mapper_registry.map_imperatively(classes[table.name], table, properties=properties, primary_key=primary_key)
+    return classes
+
+
+def _class_name(table: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", table) if part) or "Table"
+
+
+def _relationship_name(fk: ForeignKeyConstraint, taken: set[str]) -> str:
+    """``user`` for ``user_id`` (or ``userId``), else the referred table's name; never a column's."""
+    columns = [c.name for c in fk.columns]
+    base = re.sub(r"_?(id|Id|ID)$", "", columns[0]) if len(columns) == 1 else ""
+    name = base if base and base != columns[0] else fk.referred_table.name
+    while name in taken:
+        name += "_ref"
+    return name
