@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +36,6 @@ def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
         assert "lock" in second.stderr and "--no-wait-lock" in second.stderr
         assert holder.proc.poll() is None, f"the second run waited {waited:.1f}s for the first to finish"
     finally:
-        code, stderr = holder.finish(timeout=300)
-        assert code == 0, stderr
-    assert fingerprint_of(db_url)["tables"]["users"]["rows"] == 58 * 1500
+        os.killpg(holder.proc.pid, signal.SIGTERM)  # its rows are not the point: end it, rolled back
+        code, stderr = holder.finish(timeout=120)
+    assert code == 130 and "rolled back" in stderr, stderr
