@@ -402,13 +402,14 @@ def _seed(
     settings: Settings,
     *,
     yes: bool,
-    silent: bool,
     quiet: bool,
+    as_json: bool,
     dask: str | None,
     **options: Any,
 ) -> RunReport:
     """Check the run's size, then call ``run`` or ``reset`` with progress and retry lines
     (generating on the ``dask`` scheduler, if one is given)."""
+    silent = quiet or as_json
     if dask is not None and options["workers"] != 1:
         raise _fail("--dask and --workers exclude each other (the cluster's workers generate).", 2)
     plan = None
@@ -435,10 +436,11 @@ def _run_options(
     wait: float,
     no_wait_lock: bool,
     lock_timeout: float | None,
+    dask: str | None,
 ) -> dict[str, Any]:
-    """The options ``run`` and ``reset`` share, as the library's keywords."""
+    """The options ``run`` and ``reset`` share, as :func:`_seed`'s keywords."""
     waiting = _waiting(no_wait_lock, lock_timeout)
-    return dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait, waiting=waiting)
+    return dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait, waiting=waiting, dask=dask)
 
 
 @app.command()
@@ -477,18 +479,10 @@ def run(
         settings = _settings(database_url, recipes, alembic_config)
         if truncate:
             _confirm(settings, "delete the recipe's rows in", yes)
-        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
+        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout, dask)
+        seeding = _recipe_or_schema(recipe, infer, rows)
         report = _seed(
-            seedkit.run,
-            _recipe_or_schema(recipe, infer, rows),
-            settings,
-            yes=yes,
-            quiet=quiet,
-            silent=quiet or as_json,
-            dask=dask,
-            migrate=migrate,
-            mode=mode,
-            **options,
+            seedkit.run, seeding, settings, yes=yes, quiet=quiet, as_json=as_json, **options, migrate=migrate, mode=mode
         )
     _render_run(report, _as_run("run", _shown(recipe, infer, rows), seed, scale, now, *flags), as_json, quiet)
 
@@ -519,17 +513,9 @@ def reset(
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
         _confirm(settings, "wipe every table the migrations made in", yes)
-        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout)
-        report = _seed(
-            seedkit.reset,
-            _recipe_or_schema(recipe, infer, rows),
-            settings,
-            yes=yes,
-            quiet=quiet,
-            silent=quiet or as_json,
-            dask=dask,
-            **options,
-        )
+        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout, dask)
+        seeding = _recipe_or_schema(recipe, infer, rows)
+        report = _seed(seedkit.reset, seeding, settings, yes=yes, quiet=quiet, as_json=as_json, **options)
     _render_run(report, _as_run("reset", _shown(recipe, infer, rows), seed, scale, now), as_json, quiet)
 
 

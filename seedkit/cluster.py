@@ -34,7 +34,7 @@ from seedkit.errors import TargetUnavailable, UsageError
 from seedkit.generate import CHUNK, Chunk, CompiledStep, compile_step
 from seedkit.recipe import Recipe
 from seedkit.resolved import ResolvedRecipe
-from seedkit.rows import Expanded
+from seedkit.rows import Expanded, chunk_parents
 from seedkit.schema import row_class, row_fields
 
 
@@ -112,8 +112,7 @@ def generate_remote(
             return False
         number, start = item
         n = min(CHUNK, total - start)
-        rows = (parents.slice(start, n), parents.offset(start)) if parents is not None else (None, 0)
-        chunk = dumps((number, start, n, *rows))
+        chunk = dumps((number, start, n, *chunk_parents(parents, start, n)))
         task = ChunkTask(remote.source, remote.now, remote.environment, step, step_inputs, chunk)
         pending.append((start + n, remote.executor.submit(make_chunk, task)))
         return True

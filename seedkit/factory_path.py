@@ -19,7 +19,7 @@ from seedkit.generate import CHUNK, Chunk, pick_refs
 from seedkit.randomness import seeded_column_defaults
 from seedkit.recipe import Step
 from seedkit.resolved import Keep
-from seedkit.rows import Expanded, projection
+from seedkit.rows import Expanded, chunk_parents, projection
 from seedkit.schema import table_info
 from seedkit.values import ValueCheck, check_values
 from seedkit.writers import Writer
@@ -88,8 +88,7 @@ class FactoryPath:
             for number, start in enumerate(range(0, total, CHUNK)):
                 n = min(CHUNK, total - start)
                 chunk = Chunk(step_seed, number)
-                own_parents = parents.slice(start, n) if parents is not None else []
-                offset = parents.offset(start) if parents is not None else 0
+                own_parents, offset = chunk_parents(parents, start, n)
                 picked = pick_refs(step, chunk, refs, n, own_parents, offset)
                 for i in range(n):
                     kwargs = dict(step.overrides)

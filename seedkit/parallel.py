@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from seedkit.backends import Target
 from seedkit.generate import CHUNK, Chunk, CompiledStep
 from seedkit.processes import Child
-from seedkit.rows import Expanded
+from seedkit.rows import Expanded, chunk_parents
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class StepWork:
     encode: Callable[[list[tuple]], bytes] | None = None
 
     def chunk(self, number: int, start: int, n: int) -> list[tuple]:
-        parents = self.parents.slice(start, n) if self.parents is not None else None
-        offset = self.parents.offset(start) if self.parents is not None else 0
+        parents, offset = chunk_parents(self.parents, start, n)
         return self.compiled.generate(
             Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents, offset
         )

@@ -106,9 +106,9 @@ class Recipe:
         ``link`` names the relationship to the parent when the model has several to it.
         ``refs`` maps a relationship to a step (or model) whose rows it picks from at random.
         ``distinct`` makes each parent's rows point at distinct rows of every ``refs=`` source
-        (a junction table whose key is the pair: a post's tags). ``traits`` switch on factory-boy traits; ``step_name`` names the step (default: the
-        table's name); keyword ``overrides`` replace declarations (``name="Fixed"`` sets a
-        ``name`` column).
+        (a junction table whose key is the pair: a post's tags). ``traits`` switch on
+        factory-boy traits; ``step_name`` names the step (default: the table's name); keyword
+        ``overrides`` replace declarations (``name="Fixed"`` sets a ``name`` column).
         """
         if not isinstance(factory_class, type) or not issubclass(factory_class, factory.Factory):
             if is_mapped(factory_class):  # a model: its factory is inferred from its columns

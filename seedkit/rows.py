@@ -105,6 +105,14 @@ class Expanded:
         return out
 
 
+def chunk_parents(parents: Expanded | None, start: int, n: int) -> tuple[list[tuple] | None, int]:
+    """The parents of children ``start`` … ``start + n - 1`` and the first one's place among its
+    parent's children (None and 0 for a step without parents)."""
+    if parents is None:
+        return None, 0
+    return parents.slice(start, n), parents.offset(start)
+
+
 def projection(info: TableInfo, attrs: tuple[str, ...], keep: Keep) -> Callable[[tuple], tuple] | None:
     """Turns a written row into the compact named row kept for children (None: keep nothing)."""
     from seedkit.resolved import NOT_KEPT

@@ -292,8 +292,13 @@ def run(
     loaded = None if isinstance(recipe, FromSchema) else resolve_recipe(settings, recipe)
     url = parse_url(settings.database_url)
     target = resolve_target(settings)
-    name = recipe.name if isinstance(recipe, FromSchema) else loaded.name
-    report = RunReport(recipe=name, seed=seed, scale=scale, target=target.display, now=clock.isoformat())
+    report = RunReport(
+        recipe=recipe.name if loaded is None else loaded.name,
+        seed=seed,
+        scale=scale,
+        target=target.display,
+        now=clock.isoformat(),
+    )
     report.workers = _worker_count(workers, target)
     report.executor = _executor_name(executor)
     started = datetime.now(UTC)
