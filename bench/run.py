@@ -14,7 +14,8 @@ One command, one process tree, one run, on the demo schema:
       keys, indexes and foreign keys dropped, data loaded, then keys and indexes rebuilt and the
       foreign keys added back (validated), all in one transaction.
 
-Then start-up (``seedkit --help``, the quick start into a new SQLite file) and realism: per Faker
+Then ``reset`` against ``reset --cache`` (keeping a template, then cloning it) on PostgreSQL, at
+scale 1 and at --scale, with the time of one clone by each ``STRATEGY``; start-up (``seedkit --help``, the quick start into a new SQLite file) and realism: per Faker
 column of the demo at --realism-scale, distinct values against Faker called once per row for the
 same rows and the unique values tagged; the share of distinct ``utcnow`` instants over 5,000 rows
 and the span of ``date_time_this_year`` under the default clock.
@@ -329,6 +330,8 @@ def main() -> None:
         results["4 seedkit generation alone"], captured = generation_alone(args.scale)
         console.print("running 5 COPY floor …")
         results["5 COPY floor, constraints after"] = copy_floor(db.new(), captured)
+        console.print("running reset against reset --cache …")
+        cached = {f"scale {scale:g}": cache_resets(db, scale) for scale in (1, args.scale)}
     finally:
         db.drop_all()
 
@@ -373,6 +376,14 @@ def main() -> None:
         f"--dask on a LocalCluster of 2 one-thread workers ran at {summary['ratio_dask_over_1']}x one process, "
         f"{'the same' if summary['dask_same_fingerprint'] else 'a DIFFERENT'} fingerprint"
     )
+    summary["cache"] = cached
+    for size, c in cached.items():
+        console.print(
+            f"reset --cache, demo at {size} ({c['rows']:,} rows, template {c['template_mb']} MB): reset {c['reset_s']}s, "
+            f"--cache keeping the template {c['reset_cache_miss_s']}s, cloning it {c['reset_cache_hit_s']}s "
+            f"({c['ratio_reset_over_cached']}x; {'same' if c['same_fingerprint'] else 'DIFFERENT'} fingerprint); "
+            f"a clone alone: WAL_LOG {c['clone_s']['WAL_LOG']}s, FILE_COPY {c['clone_s']['FILE_COPY']}s"
+        )
     summary["startup"] = startup()
     summary["realism"] = realism(args.realism_scale)
     summary["clock"] = moving_clock()
@@ -468,6 +479,52 @@ def startup() -> dict[str, float]:
     return {
         "help_s": median_of(["--help"], fresh_file=False),
         "run_demo_sqlite_s": median_of(["run", "demo", "--seed", "42", "-q"], fresh_file=True),
+    }
+
+
+def _timed_cli(*args: str) -> tuple[float, dict]:
+    """A whole ``seedkit`` process's wall seconds (start-up included) and its JSON report."""
+    began = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "seedkit", *args, "--json", "-q"], cwd=ROOT, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - began
+    if proc.returncode != 0:
+        raise SystemExit(f"seedkit {' '.join(args)} failed: {proc.stderr}")
+    return seconds, json.loads(proc.stdout)
+
+
+def cache_resets(db: Database, scale: float) -> dict:
+    """``reset`` against ``reset --cache`` (a miss that keeps the template, then a hit) of the demo
+    at ``scale`` on PostgreSQL, whole processes; and a clone of the template with each STRATEGY."""
+    url = db.new()
+    reset = ["reset", "demo", "--seed", "42", "--scale", str(scale), "--yes", "--database-url", url]
+    plain_s, plain = _timed_cli(*reset)
+    kept_s, kept = _timed_cli(*reset, "--cache")
+    hit_s, hit = _timed_cli(*reset, "--cache")
+    template = kept["cache"]["template"]
+    clones = {}
+    try:
+        with db.admin.connect() as conn:
+            for strategy in ("WAL_LOG", "FILE_COPY"):
+                copy = f"seedkit_bench_clone_{uuid.uuid4().hex[:8]}"
+                began = time.perf_counter()
+                conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{template}" STRATEGY = {strategy}'))
+                clones[strategy] = time.perf_counter() - began
+                conn.execute(text(f'DROP DATABASE "{copy}"'))
+            size = conn.execute(text("SELECT pg_database_size(:d)"), {"d": template}).scalar()
+    finally:
+        with db.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}"'))
+    return {
+        "rows": plain["total_rows"],
+        "reset_s": round(plain_s, 2),
+        "reset_cache_miss_s": round(kept_s, 2),
+        "reset_cache_hit_s": round(hit_s, 2),
+        "ratio_reset_over_cached": round(plain_s / hit_s, 1),
+        "same_fingerprint": plain["fingerprint"] == kept["fingerprint"] == hit["fingerprint"] and hit["cache"]["hit"],
+        "template_mb": round(size / 1e6, 1),
+        "clone_s": {k: round(v, 3) for k, v in clones.items()},
     }
 
 

@@ -130,6 +130,15 @@ Dask = Annotated[
 Now = Annotated[Optional[str], typer.Option("--now", help="Run clock, ISO 8601 (default: 2026-06-15T12:00:00Z).")]
 WriterChoice = Annotated[str, typer.Option("--writer", help=f"How rows are written: {', '.join(WRITERS)}.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+Cache = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--cache/--no-cache",
+        help="Clone a template of exactly this data if one was kept, else seed and keep one; replaces the "
+        "whole database (default: [tool.seedkit] cache).",
+        show_default=False,
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -364,11 +373,27 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
             "a random salt) or keeps state between calls, so this data will differ on every run. Draw from "
             "`random` or `factory.random` instead (see README, Determinism)."
         )
+    if report.cache is not None:
+        _render_cache(report.cache)
     if report.previous_fingerprint:
         out.print(
             f"[yellow]Note:[/] an earlier run of {escape(report.recipe)} with the same seed and scale produced "
             f"fingerprint {report.previous_fingerprint}; the data differs now (a Faker upgrade or an edited recipe?)."
         )
+
+
+def _render_cache(cache: Any) -> None:
+    if cache.hit:
+        ended = f"; ended {cache.sessions_ended} session(s) connected to the target" if cache.sessions_ended else ""
+        out.print(f"cloned from template {cache.template} (seedkit cache){ended}", markup=False, highlight=False)
+    elif cache.kept:
+        out.print(
+            f"kept template {cache.template}: the next --cache run of this data clones it",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        out.print(f"[yellow]Note:[/] {escape(cache.note or 'no template kept')}")
 
 
 def _recipe_or_schema(recipe: str | None, infer: bool, rows: int) -> Any:
@@ -413,7 +438,9 @@ def _seed(
     if dask is not None and options["workers"] != 1:
         raise _fail("--dask and --workers exclude each other (the cluster's workers generate).", 2)
     plan = None
-    if isinstance(recipe, str):  # an inferred recipe exists only once the run has migrated
+    if isinstance(recipe, str) and _cached(recipe, settings, options):
+        pass  # a clone of a kept template: nothing to plan, no recipe to import
+    elif isinstance(recipe, str):  # an inferred recipe exists only once the run has migrated
         recipe = seedkit.resolve_recipe(settings, recipe)
         plan = seedkit.plan(recipe, settings=settings, scale=options["scale"])
         _check_size(plan, yes, silent)
@@ -424,7 +451,19 @@ def _seed(
             options["executor"], options["workers"] = stack.enter_context(dask_executor(dask))
         progress = stack.enter_context(_progress(not silent, plan))
         stack.enter_context(_quiet_logging(quiet))
-        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, **options)
+        notify = None if silent else _notice
+        return verb(recipe, settings=settings, progress=progress, on_retry=_retry_line, notify=notify, **options)
+
+
+def _cached(recipe: str, settings: Settings, options: dict[str, Any]) -> bool:
+    """Whether a cached run will clone a template (so that it need not be planned)."""
+    if not (settings.cache if options["cache"] is None else options["cache"]):
+        return False
+    from seedkit.cache import template_for
+    from seedkit.clock import parse_now
+
+    clock = parse_now(options["now"])
+    return template_for(recipe, settings, seed=options["seed"], scale=options["scale"], clock=clock) is not None
 
 
 def _run_options(
@@ -437,10 +476,14 @@ def _run_options(
     no_wait_lock: bool,
     lock_timeout: float | None,
     dask: str | None,
+    cache: bool | None,
+    yes: bool,
 ) -> dict[str, Any]:
-    """The options ``run`` and ``reset`` share, as :func:`_seed`'s keywords."""
+    """The options ``run`` and ``reset`` share, as :func:`_seed`'s keywords (``--yes`` also lets
+    a cached run end the sessions connected to the database it replaces)."""
     waiting = _waiting(no_wait_lock, lock_timeout)
-    return dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait, waiting=waiting, dask=dask)
+    options = dict(seed=seed, scale=scale, now=now, writer=writer, workers=workers, wait=wait, waiting=waiting)
+    return options | dict(dask=dask, cache=cache, end_sessions=yes)
 
 
 @app.command()
@@ -462,6 +505,7 @@ def run(
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
     lock_timeout: LockTimeout = None,
+    cache: Cache = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
@@ -475,11 +519,12 @@ def run(
     mode = "append" if append else "truncate" if truncate else "if_empty" if if_empty else "refuse"
     flags = [f"--{mode.replace('_', '-')}"] if mode != "refuse" else []
     flags += [] if migrate else ["--no-migrate"]
+    flags += ["--cache"] if cache else []
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
         if truncate:
             _confirm(settings, "delete the recipe's rows in", yes)
-        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout, dask)
+        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout, dask, cache, yes)
         seeding = _recipe_or_schema(recipe, infer, rows)
         report = _seed(
             seedkit.run, seeding, settings, yes=yes, quiet=quiet, as_json=as_json, **options, migrate=migrate, mode=mode
@@ -502,6 +547,7 @@ def reset(
     wait: Wait = 0,
     no_wait_lock: NoWaitLock = False,
     lock_timeout: LockTimeout = None,
+    cache: Cache = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
@@ -513,10 +559,11 @@ def reset(
     with _errors(debug, database_url):
         settings = _settings(database_url, recipes, alembic_config)
         _confirm(settings, "wipe every table the migrations made in", yes)
-        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout, dask)
+        options = _run_options(seed, scale, now, writer, workers, wait, no_wait_lock, lock_timeout, dask, cache, yes)
         seeding = _recipe_or_schema(recipe, infer, rows)
         report = _seed(seedkit.reset, seeding, settings, yes=yes, quiet=quiet, as_json=as_json, **options)
-    _render_run(report, _as_run("reset", _shown(recipe, infer, rows), seed, scale, now), as_json, quiet)
+    flags = ["--cache"] if cache else []
+    _render_run(report, _as_run("reset", _shown(recipe, infer, rows), seed, scale, now, *flags), as_json, quiet)
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -657,8 +704,9 @@ def status(
     if last is None:
         out.print("No seedkit run is recorded in this database.")
     else:
+        how = "cloned from the template cache" if last.from_cache else "seeded"
         out.print(
-            f"last seeded {last.finished_at} by seedkit {last.seedkit_version} (Faker {last.faker_version}): "
+            f"last {how} {last.finished_at} by seedkit {last.seedkit_version} (Faker {last.faker_version}): "
             f"recipe {last.recipe}, seed {last.seed}, scale {last.scale:g}, {last.rows:,} rows, "
             f"fingerprint {last.fingerprint}",
             markup=False,
@@ -668,3 +716,67 @@ def status(
             out.print("The data is unchanged since that run.")
         else:
             out.print(f"[yellow]The data has changed since that run[/] (fingerprint now {result.fingerprint}).")
+
+
+cache_app = typer.Typer(help="Templates that run --cache and reset --cache clone from.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+@cache_app.command("list")
+def cache_list(
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+    debug: Debug = False,
+) -> None:
+    """Templates kept for the target's backend: on its PostgreSQL server, or in the cache folder."""
+    from rich.table import Table
+
+    from seedkit.cache import list_templates
+
+    with _errors(debug, database_url):
+        settings = _settings(database_url, None, None)
+        found = list_templates(settings)
+    if as_json:
+        out.print_json(json.dumps([{**json.loads(t.describe()), "name": t.name, "size": t.size} for t in found]))
+        return
+    table = Table("key", "recipe", "seed", "scale", "rows", "size", "age", "project")
+    for template in found:
+        table.add_row(
+            template.key[:12],
+            escape(template.recipe),
+            str(template.seed),
+            f"{template.scale:g}",
+            f"{template.rows:,}",
+            f"{template.size / 1e6:,.1f} MB",
+            _age(template.age_seconds()),
+            escape(template.project),
+        )
+    out.print(table)
+    if not found:
+        out.print("No templates kept yet: run or reset with --cache keeps one.")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    all_: Annotated[bool, typer.Option("--all", help="Every project's templates, not only this project's.")] = False,
+    database_url: DatabaseUrl = None,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Remove this project's templates (and copies an interrupted command left behind)."""
+    from seedkit.cache import clear_templates
+
+    with _errors(debug, database_url):
+        settings = _settings(database_url, None, None)
+        removed = clear_templates(settings, everything=all_)
+    if not quiet:
+        for name in removed:
+            out.print(f"removed {name}", markup=False, highlight=False)
+        out.print(f"{len(removed)} removed", highlight=False)

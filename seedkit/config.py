@@ -6,6 +6,7 @@ Precedence, highest first: explicit arguments (CLI flags), environment variables
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -32,6 +33,23 @@ class Settings:
     # The project's folder (where pyproject.toml is): recipes import the project's own
     # packages from it, as Alembic's ``prepend_sys_path = .`` lets env.py do.
     root: Path = Path(".")
+    # run and reset keep and reuse seeded templates (see seedkit.cache) unless told otherwise.
+    cache: bool = False
+    # Where SQLite templates are kept (PostgreSQL keeps them on the server).
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
+
+
+def check_scale(scale: float) -> None:
+    if not (scale > 0 and math.isfinite(scale)):
+        raise UsageError(f"scale must be a finite number greater than 0, got {scale}")
+
+
+def default_cache_dir() -> Path:
+    """``$SEEDKIT_CACHE_DIR``, else the user's cache folder (``$XDG_CACHE_HOME/seedkit``)."""
+    if os.environ.get("SEEDKIT_CACHE_DIR"):
+        return Path(os.environ["SEEDKIT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "seedkit"
 
 
 def _pyproject_section(root: Path) -> dict:
@@ -84,12 +102,20 @@ def load_settings(
     protected = section.get("protected", [])
     if not isinstance(protected, list) or not all(isinstance(p, str) for p in protected):
         raise UsageError("[tool.seedkit] protected must be a list of strings (glob patterns)")
+    cache = section.get("cache", False)
+    if not isinstance(cache, bool):
+        raise UsageError("[tool.seedkit] cache must be true or false")
+    cache_dir = default_cache_dir()
+    if not os.environ.get("SEEDKIT_CACHE_DIR") and "cache_dir" in section:
+        cache_dir = base / section["cache_dir"]
     return Settings(
         database_url=url,
         recipes_dir=recipes,
         alembic_config=alembic,
         protected=tuple(protected),
         root=base,
+        cache=cache,
+        cache_dir=cache_dir,
     )
 
 

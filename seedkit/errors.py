@@ -48,6 +48,10 @@ class SeedFailed(SeedkitError):
     """Writing the rows failed (a constraint, a factory error); everything was rolled back."""
 
 
+class CacheSkipped(SeedkitError):
+    """A template could not be kept (the run itself succeeded); the message says why."""
+
+
 def describe_db_error(exc: Any) -> str:
     """One line naming the table and constraint, from the driver's diagnostics when it has them."""
     from seedkit.safety import mask_text

@@ -26,15 +26,41 @@ runs = Table(
     Column("finished_at", String(40), nullable=False),
     # Whether the run seeded empty tables (not --append): only such runs are compared for drift.
     Column("from_empty", Boolean),
+    # Whether the run's data was cloned from a template (seedkit.cache) rather than generated.
+    Column("from_cache", Boolean),
 )
+_LATER_COLUMNS = ("from_empty", "from_cache")  # added after the first release: NULL in older rows
+
+
+def _prepare(conn: Connection) -> None:
+    runs.create(conn, checkfirst=True)
+    present = _columns(conn)
+    for name in _LATER_COLUMNS:
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE seedkit_runs ADD COLUMN {name} BOOLEAN"))
 
 
 def record(conn: Connection, entry: RunRecord) -> None:
-    runs.create(conn, checkfirst=True)
-    if "from_empty" not in _columns(conn):
-        # A table written by an earlier seedkit: its rows' from_empty stays NULL (never compared).
-        conn.execute(text("ALTER TABLE seedkit_runs ADD COLUMN from_empty BOOLEAN"))
+    _prepare(conn)
     conn.execute(runs.insert().values(**entry.to_json()))
+
+
+def records(conn: Connection) -> list[RunRecord]:
+    """Every run recorded here, oldest first."""
+    present = _columns(conn)
+    if not present:
+        return []
+    query = select(*(runs.c[k] if k in present else null().label(k) for k in RunRecord.__dataclass_fields__))
+    return [RunRecord(**row._mapping) for row in conn.execute(query.order_by(runs.c.id))]
+
+
+def rewrite(conn: Connection, entries: list[RunRecord]) -> None:
+    """Make ``entries`` the whole history (a database cloned from a template takes over the
+    history of the one it replaces, not the template's)."""
+    _prepare(conn)
+    conn.execute(runs.delete())
+    if entries:
+        conn.execute(runs.insert(), [entry.to_json() for entry in entries])
 
 
 def _columns(conn: Connection) -> set[str]:
@@ -46,7 +72,7 @@ def _columns(conn: Connection) -> set[str]:
 
 
 def _latest(conn: Connection, present: set[str], *conditions) -> RunRecord | None:
-    # A table an earlier seedkit made lacks from_empty: read it as NULL.
+    # A table an earlier seedkit made lacks the later columns: read them as NULL.
     query = select(*(runs.c[k] if k in present else null().label(k) for k in RunRecord.__dataclass_fields__))
     row = conn.execute(query.where(*conditions).order_by(runs.c.id.desc()).limit(1)).first()
     return RunRecord(**row._mapping) if row is not None else None

@@ -6,11 +6,9 @@ neither Alembic nor a driver.
 
 from __future__ import annotations
 
-import math
-
 from sqlalchemy import Connection
 
-from seedkit.config import Settings
+from seedkit.config import Settings, check_scale
 from seedkit.errors import UsageError
 from seedkit.infer_schema import FromSchema
 from seedkit.loader import load_recipe
@@ -44,11 +42,6 @@ def resolve_recipe(settings: Settings, recipe: RecipeLike, conn: Connection | No
     else:
         recipe = load_recipe(settings.recipes_dir, recipe, settings.root)
     return resolve(recipe)
-
-
-def check_scale(scale: float) -> None:
-    if not (scale > 0 and math.isfinite(scale)):
-        raise UsageError(f"scale must be a finite number greater than 0, got {scale}")
 
 
 def plan(recipe: RecipeLike, *, settings: Settings, scale: float = 1.0) -> Plan:

@@ -23,16 +23,12 @@ import faker.generator
 import time_machine
 from sqlalchemy import Table
 
+from seedkit.clock import DEFAULT_NOW, parse_now  # noqa: F401 - the run clock, for this module's readers
 from seedkit.errors import UsageError
 from seedkit.schema import zero_arg
 
-# Mid-month in mid-year: Faker's relative windows (this_year, this_month, -90d) all span weeks
-# or months before it, never hours.
-DEFAULT_NOW = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
 # The clock user code reads moves through the day before the run clock (see MovingClock).
 CLOCK_WINDOW = timedelta(days=1)
-EARLIEST_NOW = datetime(1980, 1, 1, tzinfo=UTC)
-LATEST_NOW = datetime(9000, 1, 1, tzinfo=UTC)
 _ORIGINAL_UUID4 = uuid.uuid4
 
 
@@ -93,33 +89,6 @@ def reseed_shared(seed: int) -> None:
         return
     factory.random.reseed_random(seed)
     random.seed(seed)
-
-
-def parse_now(value: str | datetime | None) -> datetime:
-    """The run clock: ``--now`` as ISO 8601 (UTC when no offset is given), or the fixed default.
-
-    Seeded values reach back years before the clock and ``time.time()`` must stay positive, so
-    the clock lies between 1980 and 9000.
-    """
-    if value is None:
-        return DEFAULT_NOW
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise UsageError(
-                f"now must be an ISO 8601 date and time such as 2026-06-15T12:00:00Z, got {value!r}"
-            ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        value = value.astimezone(UTC)
-        in_range = EARLIEST_NOW <= value <= LATEST_NOW
-    except OverflowError:  # an offset that pushes it past year 1 or 9999
-        in_range = False
-    if not in_range:
-        raise UsageError(f"now must lie between {EARLIEST_NOW:%Y-%m-%d} and {LATEST_NOW:%Y-%m-%d}, got {value}")
-    return value
 
 
 class MovingClock:

@@ -7,6 +7,21 @@ from typing import Any
 
 
 @dataclass
+class CacheUse:
+    """What ``--cache`` did for one run (see :mod:`seedkit.cache`)."""
+
+    key: str
+    hit: bool  # the data was cloned from a template, not generated
+    template: str | None = None  # the template's database or file
+    kept: bool = False  # a template was kept after seeding
+    note: str | None = None  # why none was kept
+    sessions_ended: int = 0  # other sessions on the target that the swap ended (--yes)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
 class RunReport:
     """What one ``run`` or ``reset`` did; the CLI renders it, scripts read ``to_json()``."""
 
@@ -28,6 +43,7 @@ class RunReport:
     now: str = ""
     workers: int = 1  # processes that generated rows (the choice, for workers="auto")
     executor: str | None = None  # the package of the executor that generated them ("distributed"), if any
+    cache: CacheUse | None = None  # what --cache did (None: not asked for)
 
     @property
     def total_rows(self) -> int:
@@ -58,6 +74,7 @@ class RunReport:
             "now": self.now,
             "workers": self.workers,
             "executor": self.executor,
+            "cache": self.cache.to_json() if self.cache else None,
         }
 
 
@@ -112,6 +129,7 @@ class RunRecord:
     started_at: str
     finished_at: str
     from_empty: bool | None = None  # None: recorded by a seedkit that did not say
+    from_cache: bool | None = None  # cloned from a template instead of generated
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -13,29 +13,32 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.exc import DBAPIError
 
-from seedkit import history, migrations
+from seedkit import history
 from seedkit.backends import WAIT, Target, Waiting, backend_of_connection
-from seedkit.cluster import RecipeSource, Remote
-from seedkit.config import MAX_SEED, WRITERS, Settings
+from seedkit.clock import parse_now
+from seedkit.config import MAX_SEED, WRITERS, Settings, check_scale
 from seedkit.database import backend_of, connect, parse_url
-from seedkit.environment import Environment, seeded
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
 from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, reflect_tables
-from seedkit.infer_schema import FromSchema
-from seedkit.lane import Lane
-from seedkit.parallel import auto_workers
-from seedkit.planning import RecipeLike, check_scale, resolve_recipe
-from seedkit.randomness import parse_now
-from seedkit.recipe import Recipe
 from seedkit.report import RunRecord, RunReport, Status
-from seedkit.resolved import ResolvedRecipe
 from seedkit.safety import check_writable
-from seedkit.seeding import Progress, Seeder
-from seedkit.writers import make_writer
+
+if TYPE_CHECKING:
+    from seedkit.cluster import Remote
+    from seedkit.environment import Environment
+    from seedkit.infer_schema import FromSchema
+    from seedkit.planning import RecipeLike
+    from seedkit.recipe import Recipe
+    from seedkit.resolved import ResolvedRecipe
+    from seedkit.seeding import Progress
+
+# What seeding needs (Faker, factory-boy, the writers, Alembic) is imported by the functions that
+# seed, not here: a cached run, status and fingerprint start without it.
 
 MODES = ("refuse", "append", "truncate", "if_empty")
 Retry = Callable[[int, float, str], None]
@@ -135,6 +138,8 @@ def _check_options(seed: int, scale: float, workers: int | str, writer: str) -> 
 
 
 def _worker_count(workers: int | str, target: Target) -> int:
+    from seedkit.parallel import auto_workers
+
     return auto_workers(target) if workers == "auto" else int(workers)
 
 
@@ -147,6 +152,8 @@ def _remote(
     environment: Environment,
 ) -> Remote | None:
     """What a seed needs to generate on ``executor`` (None: in this process)."""
+    from seedkit.cluster import RecipeSource, Remote
+
     if executor is None:
         return None
     if not isinstance(executor, Executor):
@@ -182,7 +189,7 @@ def seed_into(
     writer: str = "auto",
     workers: int | str = 1,
     progress: Progress | None = None,
-    environment: Environment = Environment(),  # noqa: B008 - frozen
+    environment: Environment | None = None,
     executor: Executor | None = None,
 ) -> RunReport:
     """Seed ``recipe`` inside a transaction the caller owns, and return what was created.
@@ -196,7 +203,10 @@ def seed_into(
     process, ``workers`` chunks at a time (see :func:`run`).
     """
     from seedkit.config import load_settings
+    from seedkit.environment import Environment
+    from seedkit.planning import resolve_recipe
 
+    environment = environment or Environment()
     _check_options(seed, scale, workers, writer)
     clock = parse_now(now)
     settings = settings or load_settings()
@@ -226,10 +236,16 @@ def _seed_on(
     writer: str,
     workers: int,
     progress: Progress | None,
-    environment: Environment = Environment(),  # noqa: B008 - frozen
+    environment: Environment | None = None,
     remote: Remote | None = None,
 ) -> None:
     """Generate and write the recipe's rows on ``conn``, and fill ``report`` with what happened."""
+    from seedkit.environment import Environment, seeded
+    from seedkit.lane import Lane
+    from seedkit.seeding import Seeder
+    from seedkit.writers import make_writer
+
+    environment = environment or Environment()
     lane = Lane(conn)
     write = make_writer(lane, writer)
     # Fingerprints taken table by table while the next is generated, where the backend allows.
@@ -271,6 +287,9 @@ def run(
     progress: Progress | None = None,
     on_retry: Retry | None = None,
     executor: Executor | None = None,
+    cache: bool | None = None,
+    end_sessions: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Seed ``recipe`` into the settings' target and return what was created.
 
@@ -283,11 +302,39 @@ def run(
     ``executor`` (a ``concurrent.futures.Executor``: a Dask client's ``get_executor()``, say)
     generates the compiled steps' rows, ``workers`` chunks at a time each; this process still
     checks and writes them in its one transaction, and the data is the same as without it.
+
+    ``cache`` (default: ``settings.cache``) replaces the target by a copy of a template seeded
+    earlier with exactly this data, or seeds and keeps one (see :mod:`seedkit.cache`); a
+    PostgreSQL target other sessions are connected to is refused unless ``end_sessions``;
+    ``notify`` hears a line as each stage of replacing the target begins.
     """
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}")
     _check_options(seed, scale, workers, writer)
     clock = parse_now(now)
+    if settings.cache if cache is None else cache:
+        from seedkit.cache import run_cached
+
+        again = dict(seed=seed, scale=scale, now=clock, migrate=migrate, mode=mode, writer=writer, workers=workers)
+        again |= dict(wait=wait, waiting=waiting, reset=reset, progress=progress, on_retry=on_retry, executor=executor)
+        return run_cached(
+            recipe,
+            settings=settings,
+            seed=seed,
+            scale=scale,
+            clock=clock,
+            reset=reset,
+            mode=mode,
+            migrate=migrate,
+            end_sessions=end_sessions,
+            notify=notify,
+            fresh=lambda: run(recipe, settings=settings, cache=False, **again),
+        )
+    from seedkit import migrations
+    from seedkit.environment import Environment
+    from seedkit.infer_schema import FromSchema
+    from seedkit.planning import resolve_recipe
+
     # A recipe inferred from the schema is built once the migrations have made the tables.
     loaded = None if isinstance(recipe, FromSchema) else resolve_recipe(settings, recipe)
     url = parse_url(settings.database_url)
@@ -390,6 +437,8 @@ def is_downgrade(revision: str) -> bool:
 
 def migrate(settings: Settings, revision: str = "head", *, wait: float = 0, waiting: Waiting = WAIT) -> str | None:
     """Upgrade the target to ``revision``; ``base`` or ``-N`` downgrade. Returns where it ended."""
+    from seedkit import migrations
+
     url = parse_url(settings.database_url)
     config = migrations.alembic_config(settings.alembic_config, url)
     with _transaction(settings, write=True, wait=wait, waiting=waiting, on_retry=None) as conn:
@@ -402,6 +451,8 @@ def migrate(settings: Settings, revision: str = "head", *, wait: float = 0, wait
 
 def read_schema(settings: Settings, recipe: FromSchema, *, wait: float = 0, waiting: Waiting = WAIT) -> ResolvedRecipe:
     """``recipe`` built from the target's tables as they are (reads only, creates nothing)."""
+    from seedkit.planning import resolve_recipe
+
     with _transaction(settings, write=False, wait=wait, waiting=waiting, on_retry=None) as conn:
         return resolve_recipe(settings, recipe, conn)
 
@@ -414,6 +465,8 @@ def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waitin
 
 def status(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Status:
     """What the target holds: revision (and the migrations' head), rows per table, the last run."""
+    from seedkit import migrations
+
     url = parse_url(settings.database_url)
     head = None
     if settings.alembic_config is not None and settings.alembic_config.exists():

@@ -26,6 +26,13 @@ def test_every_command_has_help_and_is_in_the_readme(command):
     assert f"seedkit {command}" in readme, f"README.md does not document `seedkit {command}`"
 
 
+@pytest.mark.parametrize("command", ["list", "clear"])
+def test_cache_commands_have_help_and_are_in_the_readme(command):
+    result = cli("cache", command, "--help")
+    assert result.exit_code == 0 and len(result.stdout.strip().splitlines()) > 3
+    assert f"seedkit cache {command}" in (ROOT / "README.md").read_text()
+
+
 def test_readme_quick_start_commands_are_there():
     readme = (ROOT / "README.md").read_text()
     assert "seedkit run demo --seed 42" in readme

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import Connection, Engine, Table
@@ -18,6 +19,7 @@ from sqlalchemy.engine import URL
 
 if TYPE_CHECKING:
     from seedkit.fingerprints import TableFingerprint
+    from seedkit.templates import TemplateStore
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,11 @@ class Backend:
 
     def move_sequence(self, conn: Connection, table: Table, column: str, highest: int) -> None:
         """Put the key's sequence past ``highest``, the last key seedkit assigned (if it has one)."""
+
+    def templates(self, url: URL, folder: Path) -> TemplateStore:
+        """Where seeded copies of ``url``'s database are kept (``folder``: the cache folder, for
+        backends that keep files) and how the target is replaced by one."""
+        raise NotImplementedError
 
 
 def backend_of_connection(conn: Connection) -> Backend:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import psycopg.errors
@@ -29,6 +30,9 @@ from seedkit.errors import LockBusy, UsageError
 from seedkit.fingerprints import NULL, TableFingerprint, layout
 from seedkit.safety import mask_url
 from seedkit.schema import column_kind
+
+if TYPE_CHECKING:
+    from seedkit.backends.postgresql_templates import PostgreSQLTemplates
 
 # Where libpq looks when neither the URL nor a service names a parameter.
 _ENVIRONMENT = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER"}
@@ -223,6 +227,12 @@ class PostgreSQL(Backend):
         """Yes, unless a user trigger could change a table after its own rows are in."""
         triggers = "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)"
         return not conn.exec_driver_sql(triggers).scalar()
+
+    def templates(self, url: URL, folder: Path) -> PostgreSQLTemplates:
+        """Template databases on the target's server (``folder`` is not used)."""
+        from seedkit.backends.postgresql_templates import PostgreSQLTemplates
+
+        return PostgreSQLTemplates(url, self.resolve(url).database)
 
     def move_sequence(self, conn: Connection, table: Table, column: str, highest: int) -> None:
         """``setval`` on a serial or identity column's sequence, if the column has one."""

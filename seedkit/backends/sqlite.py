@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL
@@ -18,6 +19,9 @@ from sqlalchemy.engine import URL
 from seedkit.backends import Backend, Target, Waiting
 from seedkit.errors import LockBusy, TargetUnavailable
 from seedkit.safety import mask_url
+
+if TYPE_CHECKING:
+    from seedkit.backends.sqlite_templates import SQLiteTemplates
 
 
 def _check_path(url: URL) -> None:
@@ -126,3 +130,8 @@ class SQLite(Backend):
 
     def lock_timed_out(self, exc: BaseException) -> bool:
         return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+    def templates(self, url: URL, folder: Path) -> SQLiteTemplates:
+        from seedkit.backends.sqlite_templates import SQLiteTemplates
+
+        return SQLiteTemplates(url, folder)
