@@ -108,6 +108,15 @@ class TemplateStore:
     def target_exists(self) -> bool:
         raise NotImplementedError
 
+    def copy(self, template: Template, database: str) -> URL:
+        """A new database ``database`` (a file, for SQLite) holding a copy of ``template``: the
+        pytest plugin gives each test one. Returns its URL."""
+        raise NotImplementedError
+
+    def discard(self, url: URL) -> None:
+        """Remove a database :meth:`copy` made."""
+        raise NotImplementedError
+
     def all(self) -> list[Template]:
         raise NotImplementedError
 

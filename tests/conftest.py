@@ -24,6 +24,8 @@ from typer.testing import CliRunner
 
 from seedkit.cli import app
 
+pytest_plugins = ("pytester",)
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("SEEDKIT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

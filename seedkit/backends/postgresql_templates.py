@@ -224,6 +224,14 @@ class PostgreSQLTemplates(TemplateStore):
             conn.exec_driver_sql(f"DROP DATABASE {q(conn, old)} WITH (FORCE)")
         return ended
 
+    def copy(self, template: Template, database: str) -> URL:
+        with self._admin_connection() as conn:
+            self._copy(conn, template.name, database)
+        return on_database(self._url, database)
+
+    def discard(self, url: URL) -> None:
+        self._drop(url.database or "")
+
     def drop(self, template: Template) -> None:
         self._drop(template.name)
 

@@ -137,6 +137,13 @@ class SQLiteTemplates(TemplateStore):
             scratch.unlink(missing_ok=True)
         return Restored(template)
 
+    def copy(self, template: Template, database: str) -> URL:
+        _copy(Path(template.name), Path(database))
+        return self._url.set(database=database)
+
+    def discard(self, url: URL) -> None:
+        Path(url.database or "").unlink(missing_ok=True)
+
     def drop(self, template: Template) -> None:
         database = Path(template.name)
         database.with_suffix(".json").unlink(missing_ok=True)
