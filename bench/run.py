@@ -34,6 +34,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -381,9 +382,16 @@ def main() -> None:
         console.print(
             f"reset --cache, demo at {size} ({c['rows']:,} rows, template {c['template_mb']} MB): reset {c['reset_s']}s, "
             f"--cache keeping the template {c['reset_cache_miss_s']}s, cloning it {c['reset_cache_hit_s']}s "
-            f"({c['ratio_reset_over_cached']}x; {'same' if c['same_fingerprint'] else 'DIFFERENT'} fingerprint); "
+            f"({c['ratio_reset_over_cached']}x whole processes, {c['ratio_in_command']}x in-command; "
+            f"{'same' if c['same_fingerprint'] else 'DIFFERENT'} fingerprint); "
             f"a clone alone: WAL_LOG {c['clone_s']['WAL_LOG']}s, FILE_COPY {c['clone_s']['FILE_COPY']}s"
         )
+    summary["per_test_setup_ms"] = per_test_setup(args.pg)
+    console.print(
+        "per-test setup, median ms (a test asking for seedkit_session, demo at scale 1): "
+        + ", ".join(f"{label} {ms:.1f}" for label, ms in summary["per_test_setup_ms"].items())
+        + " (targets: PostgreSQL 50, SQLite 10)"
+    )
     summary["startup"] = startup()
     summary["realism"] = realism(args.realism_scale)
     summary["clock"] = moving_clock()
@@ -522,10 +530,91 @@ def cache_resets(db: Database, scale: float) -> dict:
         "reset_cache_miss_s": round(kept_s, 2),
         "reset_cache_hit_s": round(hit_s, 2),
         "ratio_reset_over_cached": round(plain_s / hit_s, 1),
+        # The same, from each command's own report (start-up and imports left out).
+        "ratio_in_command": round(plain["seconds"] / hit["seconds"], 1),
         "same_fingerprint": plain["fingerprint"] == kept["fingerprint"] == hit["fingerprint"] and hit["cache"]["hit"],
         "template_mb": round(size / 1e6, 1),
         "clone_s": {k: round(v, 3) for k, v in clones.items()},
     }
+
+
+_RECORD_SETUP = """
+import json, os
+
+def pytest_runtest_logreport(report):
+    if report.when == "setup" and report.passed:
+        with open(os.environ["SETUP_TIMES"], "a") as out:
+            out.write(json.dumps(report.duration) + "\\n")
+"""
+
+_BASELINE = """
+import random
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from recipes import factories as f
+from recipes.models import Base
+
+
+@pytest.fixture
+def baseline_session():
+    # The tutorials' way: a fresh in-memory database, create_all, the demo's rows from factory-boy.
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(engine)
+    session = Session(engine)
+    for cls in (f.UserFactory, f.ProductFactory, f.ProjectFactory, f.OrderFactory, f.TaskFactory, f.OrderItemFactory):
+        cls._meta.sqlalchemy_session = session
+    users, products = f.UserFactory.create_batch(58), f.ProductFactory.create_batch(20)
+    projects = f.ProjectFactory.create_batch(10)
+    orders = [f.OrderFactory(user=random.choice(users)) for _ in range(103)]
+    for _ in range(66):
+        f.TaskFactory(project=random.choice(projects))
+    for _ in range(263):
+        f.OrderItemFactory(order=random.choice(orders), product=random.choice(products))
+    session.commit()
+    yield session
+    session.close()
+    engine.dispose()
+"""
+
+
+def per_test_setup(admin_url: str, tests: int = 40) -> dict[str, float]:
+    """Median setup of one test that asks for ``seedkit_session`` (the demo at scale 1), with the
+    plugin on SQLite and on PostgreSQL, beside create_all + factory-boy per test; the first test
+    (which may build the template) is left out."""
+    medians = {}
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        for name in ("recipes", "migrations"):
+            shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "alembic.ini", project / "alembic.ini")
+        (project / "pytest.ini").write_text("[pytest]\nseedkit_recipe = demo\n")
+        (project / "conftest.py").write_text(_RECORD_SETUP + _BASELINE)
+        body = "def test_{i}({fixture}):\n    assert {fixture} is not None\n"
+        cases = {
+            "plugin, SQLite": ("seedkit_session", []),
+            "plugin, PostgreSQL": ("seedkit_session", ["--seedkit-database-url", admin_url]),
+            "create_all + factory-boy per test (SQLite in memory)": ("baseline_session", []),
+        }
+        for label, (fixture, extra) in cases.items():
+            (project / "test_setup.py").write_text("".join(body.format(i=i, fixture=fixture) for i in range(tests)))
+            times = project / "times.jsonl"
+            times.unlink(missing_ok=True)
+            env = {**os.environ, "SETUP_TIMES": str(times), "SEEDKIT_CACHE_DIR": str(project / "cache")}
+            subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
+                cwd=project, env=env, check=True, capture_output=True,
+            )  # fmt: skip
+            durations = [json.loads(line) for line in times.read_text().splitlines()]
+            medians[label] = statistics.median(durations[1:]) * 1000
+        subprocess.run(
+            [sys.executable, "-m", "seedkit", "cache", "clear", "-q", "--database-url", admin_url],
+            cwd=project, check=True, capture_output=True,
+        )  # fmt: skip
+    return medians
 
 
 def _pg_run(db: Database, scale: float, *extra: str) -> dict:

@@ -294,3 +294,11 @@ def test_a_database_that_is_not_there_yet_is_created_from_the_template(pg_url, p
 def test_an_in_memory_database_cannot_be_cached(now):
     with pytest.raises(UsageError, match="file"):
         seedkit.reset("demo", settings=seedkit.load_settings(database_url="sqlite://"), now=now, cache=True)
+
+
+def test_a_recipe_inferred_from_the_schema_is_cached_too(sqlite_url, now):
+    first = cli_json("reset", "--infer", "--rows", "7", "--cache", "--yes", "--now", now, "--database-url", sqlite_url)
+    again = cli_json("reset", "--infer", "--rows", "7", "--cache", "--yes", "--now", now, "--database-url", sqlite_url)
+    other = cli_json("reset", "--infer", "--rows", "8", "--cache", "--yes", "--now", now, "--database-url", sqlite_url)
+    assert first["cache"]["kept"] and again["cache"]["hit"] and not other["cache"]["hit"]
+    assert again["fingerprint"] == first["fingerprint"] != other["fingerprint"]
