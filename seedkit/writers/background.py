@@ -25,6 +25,10 @@ T = TypeVar("T")
 QUEUE_LENGTH = 32
 
 _STOP = object()
+# How long an abandoning caller tries for the queue's lock. It is only ever held for a moment,
+# unless an interrupt (Ctrl-C, or SIGTERM raised as one) arrived just as ``put`` took it: then
+# it is never released, and the thread, blocked on it too, can neither run nor be told to stop.
+LEAKED_LOCK_SECONDS = 2.0
 
 
 class Background:
@@ -59,12 +63,16 @@ class Background:
         if self._thread is None:
             return
         if discard:
-            while True:
-                try:
-                    _, future = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                future.cancel()
+            if not self._jobs.mutex.acquire(timeout=LEAKED_LOCK_SECONDS):
+                # The lock leaked (see LEAKED_LOCK_SECONDS): the daemon thread waits on it and
+                # holds nothing else, so leave it; the transaction is rolled back without it.
+                self._thread = None
+                return
+            try:  # nobody waits for the dropped jobs' futures any more: just forget them
+                self._jobs.queue.clear()
+                self._jobs.not_full.notify_all()
+            finally:
+                self._jobs.mutex.release()
         self._jobs.put(_STOP)
         self._thread.join()
         self._thread = None
