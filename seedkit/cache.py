@@ -220,8 +220,8 @@ def cache_key(
         "recipe": _recipe_name(recipe),
         "sources": _recipe_sources(recipe, settings),
         "migrations": _migration_sources(settings, url),
-        "seed": seed,
-        "scale": scale,
+        "seed": int(seed),
+        "scale": float(scale),  # scale=2000 from Python and --scale 2000 are one run
         "now": clock.isoformat(),
         "libraries": {name: version(name) for name in _DATA_LIBRARIES},
         "backend": backend.name,

@@ -38,10 +38,12 @@ from seedkit.templates import (
     scratch_name,
 )
 
-# Databases from this size up are copied with STRATEGY FILE_COPY (a checkpoint, then the files),
-# smaller ones through the WAL (STRATEGY WAL_LOG, PostgreSQL 15's default): measured here, the
-# 8 MB demo cloned in ~0.12 s with WAL_LOG against ~0.15 s with FILE_COPY, the 145 MB one in
-# ~1.0 s against ~0.55 s (bench/run.py prints both for the template it builds).
+# Databases from this size up are copied with STRATEGY FILE_COPY, smaller ones through the WAL
+# (STRATEGY WAL_LOG, PostgreSQL 15's default). Measured here, cached resets of the 151 MB demo
+# alternating the two, six each: 0.36 s (median, in-command) with FILE_COPY, 0.60 s with
+# WAL_LOG, which writes the whole copy to the WAL; FILE_COPY's checkpoint costs more right after
+# a large seed. On the 8 MB demo WAL_LOG is the faster (0.02-0.10 s against 0.04-0.14 s for
+# one clone). bench/run.py prints one clone by each.
 FILE_COPY_BYTES = 64 * 1024 * 1024
 # A swap is retried this often when a client reconnects between ending sessions and renaming.
 SWAP_ATTEMPTS = 5
