@@ -122,6 +122,12 @@ def test_the_key_covers_recipe_sources_migrations_and_the_server(tmp_path, sqlit
     revision.write_text(revision.read_text() + "\n# an edit\n")
     assert _key(settings) != edited
 
+    same = {"clock": parse_now(None), "backend": backend_of(parse_url(sqlite_url)), "server_version": "3"}
+    resolved = seedkit.resolve_recipe(settings, "demo")
+    assert cache_key(resolved, settings, seed=0, scale=2, **same) == cache_key(
+        resolved, settings, seed=0, scale=2.0, **same
+    )
+
     url = parse_url(sqlite_url)
     other_server = cache_key(
         seedkit.resolve_recipe(settings, "demo"),
