@@ -56,7 +56,7 @@ _EXPORTS = {
     "between": ("seedkit.recipe", "between"),
     **{
         name: ("seedkit.runner", name)
-        for name in ("check_target", "migrate", "reset", "resolve_target", "run", "seed_into", "status")
+        for name in ("check_target", "migrate", "reset", "resolve_target", "run", "scaffold", "seed_into", "status")
     },
     "plan": ("seedkit.planning", "plan"),
     "resolve_recipe": ("seedkit.planning", "resolve_recipe"),
@@ -87,6 +87,7 @@ __all__ = [
     "resolve_recipe",
     "resolve_target",
     "run",
+    "scaffold",
     "seed_into",
     "status",
 ]

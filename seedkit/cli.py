@@ -12,6 +12,7 @@ what they use when they run.
 from __future__ import annotations
 
 import json
+import keyword
 import logging
 import math
 import os
@@ -646,6 +647,27 @@ def plan(
         )
     out.print(table)
     out.print(f"about {result.expected_rows:,.0f} rows at scale {result.scale:g}")
+
+
+@app.command()
+def scaffold(
+    folder: Annotated[Path, typer.Option("--out", help="Folder to write into (a recipes folder).")],
+    rows: Rows = INFER_ROWS,
+    name: Annotated[
+        str, typer.Option("--name", help="Recipe name; the default seeds what --infer seeds.")
+    ] = "inferred",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
+    database_url: DatabaseUrl = None,
+    debug: Debug = False,
+) -> None:
+    """Write the recipe `run --infer` would run on the target (models, factories, recipe) as code to edit."""
+    with _errors(debug, database_url):
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise _fail(f"--name must be a Python module name, got {name!r}.", 2)
+        written = seedkit.scaffold(_settings(database_url, None, None), folder, rows=rows, name=name, force=force)
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print(f"seedkit run {name} --recipes {written[-1].parent} seeds it", markup=False, highlight=False)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -86,7 +87,34 @@ def tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
 
 
-def declaration_for(info: TableInfo, column: Column) -> Any:
+@dataclass(frozen=True)
+class Declared:
+    """One column's declaration as the code a person would write. Inference evaluates this code
+    and ``seedkit scaffold`` writes it out, so the two cannot disagree."""
+
+    call: str  # e.g. "factory.Faker"
+    arguments: tuple[str, ...]  # e.g. ("'email'",)
+    imports: tuple[str, ...] = ("import factory",)
+    names: tuple[tuple[str, Any], ...] = ()  # objects the source names beyond its imports (enum classes)
+
+    @property
+    def source(self) -> str:
+        return f"{self.call}({', '.join(self.arguments)})"
+
+    def build(self) -> Any:
+        namespace: dict[str, Any] = {"factory": factory, "uuid": uuid, "Decimal": Decimal, **dict(self.names)}
+        return eval(self.source, namespace)  # noqa: S307 - our own generated source, never input
+
+
+def _faker(provider: str, **kwargs: Any) -> Declared:
+    return Declared("factory.Faker", (repr(provider), *(f"{k}={v!r}" for k, v in kwargs.items())))
+
+
+def _fuzzy(call: str, *arguments: str, names: tuple[tuple[str, Any], ...] = ()) -> Declared:
+    return Declared(f"factory.fuzzy.{call}", arguments, ("import factory", "import factory.fuzzy"), names)
+
+
+def declaration_for(info: TableInfo, column: Column) -> Declared:
     """A factory-boy declaration for one column: by its name where that says what it holds,
     else by its type; values always fit the column (lengths, precision, widths)."""
     words = tokens(column.name)
@@ -97,75 +125,80 @@ def declaration_for(info: TableInfo, column: Column) -> Any:
     return _by_type(column, words)
 
 
-def _by_name(words: list[str], kind: Any) -> Any:
+_RECENT = {"start_date": "-2y", "end_date": "now"}
+
+
+def _by_name(words: list[str], kind: Any) -> Declared | None:
     if isinstance(kind, DateTime) and (set(words) & _MOMENTS or "at" in words):
-        return factory.Faker("date_time_between", start_date="-2y", end_date="now")
+        return _faker("date_time_between", **_RECENT)
     if isinstance(kind, Numeric) and not isinstance(kind, Float) and set(words) & _MONEY:
         return _decimal(kind, high=Decimal(1000))
     if isinstance(kind, Integer) and set(words) & _COUNTS:
-        return factory.fuzzy.FuzzyInteger(1, 10)
+        return _fuzzy("FuzzyInteger", "1", "10")
     if not isinstance(kind, String):
         return None
     for needed, provider, kwargs in _BY_NAME:
         if all(t in words for t in needed):
-            return factory.Faker(provider, **kwargs)
+            return _faker(provider, **kwargs)
     return None
 
 
-def _by_type(column: Column, words: list[str]) -> Any:
+def _by_type(column: Column, words: list[str]) -> Declared:
     kind = column.type
     if isinstance(kind, Enum):  # the enum's members where it has a class, else its values
-        return factory.fuzzy.FuzzyChoice(list(kind.enum_class) if kind.enum_class else list(kind.enums))
+        if kind.enum_class is not None:
+            cls = kind.enum_class
+            return _fuzzy("FuzzyChoice", f"list({cls.__name__})", names=((cls.__name__, cls),))
+        return _fuzzy("FuzzyChoice", repr(list(kind.enums)))
     if isinstance(kind, Boolean):
-        return factory.fuzzy.FuzzyChoice([True, False])
+        return _fuzzy("FuzzyChoice", "[True, False]")
     if isinstance(kind, SmallInteger):
-        return factory.fuzzy.FuzzyInteger(0, 1_000)
+        return _fuzzy("FuzzyInteger", "0", "1_000")
     if isinstance(kind, (BigInteger, Integer)):
-        return factory.fuzzy.FuzzyInteger(0, 100_000)
+        return _fuzzy("FuzzyInteger", "0", "100_000")
     if isinstance(kind, Float):
-        return factory.Faker("pyfloat", min_value=0, max_value=1000, right_digits=2)
+        return _faker("pyfloat", min_value=0, max_value=1000, right_digits=2)
     if isinstance(kind, Numeric):
         return _decimal(kind, high=None)
     if isinstance(kind, DateTime):
-        return factory.Faker("date_time_between", start_date="-2y", end_date="now")
+        return _faker("date_time_between", **_RECENT)
     if isinstance(kind, Date):
-        return factory.Faker("date_between", start_date="-2y", end_date="today")
-    if isinstance(kind, Uuid):
-        return factory.LazyFunction(uuid.uuid4)  # seeded while seedkit runs
+        return _faker("date_between", start_date="-2y", end_date="today")
+    if isinstance(kind, Uuid):  # seeded while seedkit runs
+        return Declared("factory.LazyFunction", ("uuid.uuid4",), ("import uuid", "import factory"))
     if isinstance(kind, JSON):
-        return factory.LazyFunction(dict)
+        return Declared("factory.LazyFunction", ("dict",))
     if isinstance(kind, String):
         length = kind.length
         if length is None or length >= 40:
-            return factory.Faker("sentence", nb_words=3)
+            return _faker("sentence", nb_words=3)
         return _sequence(column.name, length)
     raise ValueError(f"{column.table.name}.{column.name}: no declaration for {kind!r}; override it")
 
 
-def _fitting(declaration: Any, kind: Any, name: str) -> Any:
+def _fitting(declaration: Declared, kind: Any, name: str) -> Declared:
     """A Faker string declaration, or a numbered value where its output could overflow the column."""
     length = getattr(kind, "length", None)
-    if isinstance(declaration, factory.Faker) and length is not None and length < 40:
+    if declaration.call == "factory.Faker" and length is not None and length < 40:
         return _sequence(name, length)
     return declaration
 
 
-def _sequence(name: str, length: int) -> Any:
+def _sequence(name: str, length: int) -> Declared:
     prefix = name[: max(0, length - 8)]
-    return factory.Sequence(lambda n, p=prefix, size=length: f"{p}{n}"[-size:])
+    return Declared("factory.Sequence", (f'lambda n: f"{prefix}{{n}}"[-{length}:]',))
 
 
-def _decimal(kind: Numeric, high: Decimal | None) -> Any:
+def _decimal(kind: Numeric, high: Decimal | None) -> Declared:
     precision, scale = kind.precision or 10, kind.scale or 0
     largest = Decimal(10) ** (precision - scale) - 1
     high = min(high, largest) if high is not None else min(Decimal(100_000), largest)
-    return factory.Faker(
-        "pydecimal", left_digits=precision - scale, right_digits=scale, min_value=0, max_value=int(high)
-    )
+    return _faker("pydecimal", left_digits=precision - scale, right_digits=scale, min_value=0, max_value=int(high))
 
 
-def inferred_factory(model: type) -> type[SQLAlchemyModelFactory]:
-    """A factory-boy factory for ``model`` with a declaration per column it should fill."""
+def inferred_columns(model: type) -> dict[str, Declared]:
+    """The declaration of each column a factory for ``model`` should fill: keys seedkit numbers,
+    foreign keys, defaults and generated columns are left out."""
     info = table_info(model)
     linked = {attr for link in info.links.values() for attr in link.local}
     declarations = {}
@@ -175,5 +208,11 @@ def inferred_factory(model: type) -> type[SQLAlchemyModelFactory]:
         if column.computed is not None or column.identity is not None:
             continue
         declarations[attr] = declaration_for(info, column)
+    return declarations
+
+
+def inferred_factory(model: type) -> type[SQLAlchemyModelFactory]:
+    """A factory-boy factory for ``model`` with a declaration per column it should fill."""
+    declarations = {attr: declared.build() for attr, declared in inferred_columns(model).items()}
     meta = type("Meta", (), {"model": model})
     return type(f"{model.__name__}Factory", (SQLAlchemyModelFactory,), {"Meta": meta, **declarations})

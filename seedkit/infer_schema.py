@@ -35,18 +35,31 @@ class FromSchema:
 
     def build(self, conn: Connection) -> Recipe:
         """The recipe for the tables ``conn`` sees now."""
-        metadata = MetaData()
-        metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES)
-        return schema_recipe(metadata, self.rows, self.name)
+        return schema_recipe(reflect(conn), self.rows, self.name)
 
 
-def schema_recipe(metadata: MetaData, rows: int = DEFAULT_ROWS, name: str = "inferred") -> Recipe:
-    """A recipe seeding every table of ``metadata``, parents first."""
-    models = _map(metadata)
-    recipe = Recipe(f"Every table of the database, inferred from its schema ({rows} rows a table)", name=name)
-    steps: dict[str, Step] = {}
+def reflect(conn: Connection) -> MetaData:
+    """The tables ``conn`` sees, seedkit's own left out."""
+    metadata = MetaData()
+    metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES)
+    return metadata
+
+
+@dataclass(frozen=True)
+class SchemaStep:
+    """One table's step in a recipe inferred from a schema (``seedkit scaffold`` writes these out)."""
+
+    table: Table
+    rows: int | None  # rows of a table without required parents
+    parent: str | None  # else: the table of its first required parent, PER_PARENT rows per row
+    distinct: bool  # a junction table: each pair at most once
+
+
+def schema_steps(metadata: MetaData, rows: int = DEFAULT_ROWS) -> list[SchemaStep]:
+    """The steps seeding every table of ``metadata``, parents first."""
+    steps: dict[str, SchemaStep] = {}
     for table in metadata.sorted_tables:
-        required = [fk for fk in _foreign_keys(table) if not all(c.nullable for c in fk.columns)]
+        required = [fk for fk in foreign_keys(table) if not all(c.nullable for c in fk.columns)]
         missing = [fk for fk in required if fk.referred_table.name not in steps]
         if missing:
             fk = missing[0]
@@ -56,14 +69,30 @@ def schema_recipe(metadata: MetaData, rows: int = DEFAULT_ROWS, name: str = "inf
                 f"Cannot infer {table.name}: its NOT NULL {columns} points at {why}. Make the column nullable "
                 "or write a recipe for these tables."
             )
-        model = models[table.name]
         if not required:
-            steps[table.name] = recipe.add(model, rows, step_name=table.name)
-            continue
-        parent = steps[required[0].referred_table.name]
-        steps[table.name] = recipe.add(
-            model, per=parent, count=PER_PARENT, step_name=table.name, distinct=_is_junction(table, required)
-        )
+            steps[table.name] = SchemaStep(table, rows, None, False)
+        else:
+            parent = required[0].referred_table.name
+            steps[table.name] = SchemaStep(table, None, parent, _is_junction(table, required))
+    return list(steps.values())
+
+
+def describe(rows: int) -> str:
+    return f"Every table of the database, inferred from its schema ({rows} rows a table)"
+
+
+def schema_recipe(metadata: MetaData, rows: int = DEFAULT_ROWS, name: str = "inferred") -> Recipe:
+    """A recipe seeding every table of ``metadata``, parents first."""
+    models = map_tables(metadata)
+    recipe = Recipe(describe(rows), name=name)
+    added: dict[str, Step] = {}
+    for step in schema_steps(metadata, rows):
+        model, table = models[step.table.name], step.table.name
+        if step.parent is None:
+            added[table] = recipe.add(model, step.rows, step_name=table)
+        else:
+            parent = added[step.parent]
+            added[table] = recipe.add(model, per=parent, count=PER_PARENT, step_name=table, distinct=step.distinct)
     return recipe
 
 
@@ -73,22 +102,22 @@ def _is_junction(table: Table, required: list[ForeignKeyConstraint]) -> bool:
     return len(required) >= 2 and keyed == {c.name for fk in required for c in fk.columns}
 
 
-def _foreign_keys(table: Table) -> list[ForeignKeyConstraint]:
+def foreign_keys(table: Table) -> list[ForeignKeyConstraint]:
     return sorted(
         (c for c in table.constraints if isinstance(c, ForeignKeyConstraint)),
         key=lambda fk: [c.name for c in fk.columns],
     )
 
 
-def _map(metadata: MetaData) -> dict[str, type]:
+def map_tables(metadata: MetaData) -> dict[str, type]:
     """A class per table, with a many-to-one relationship per foreign key (what steps link through)."""
     mapper_registry = registry(metadata=metadata)
-    classes = {table.name: type(_class_name(table.name), (), {}) for table in metadata.sorted_tables}
+    classes = {table.name: type(class_name(table.name), (), {}) for table in metadata.sorted_tables}
     for table in metadata.sorted_tables:
         properties = {}
         taken = {c.key for c in table.columns}
-        for fk in _foreign_keys(table):
-            name = _relationship_name(fk, taken)
+        for fk in foreign_keys(table):
+            name = relationship_name(fk, taken)
             taken.add(name)
             target = classes[fk.referred_table.name]
             remote_side = list(fk.referred_table.primary_key.columns) if fk.referred_table is table else None
@@ -100,11 +129,11 @@ def _map(metadata: MetaData) -> dict[str, type]:
     return classes
 
 
-def _class_name(table: str) -> str:
+def class_name(table: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", table) if part) or "Table"
 
 
-def _relationship_name(fk: ForeignKeyConstraint, taken: set[str]) -> str:
+def relationship_name(fk: ForeignKeyConstraint, taken: set[str]) -> str:
     """``user`` for ``user_id`` (or ``userId``), else the referred table's name; never a column's."""
     columns = [c.name for c in fk.columns]
     base = re.sub(r"_?(id|Id|ID)$", "", columns[0]) if len(columns) == 1 else ""

@@ -112,7 +112,7 @@ class Recipe:
         """
         if not isinstance(factory_class, type) or not issubclass(factory_class, factory.Factory):
             if is_mapped(factory_class):  # a model: its factory is inferred from its columns
-                refs = _required_refs(factory_class, per, dict(refs or {}), overrides)
+                refs = required_refs(factory_class, per, dict(refs or {}), overrides)
                 factory_class = inferred_factory(factory_class)
         model = getattr(getattr(factory_class, "_meta", None), "model", None)
         if step_name is None and "name" in overrides:
@@ -278,7 +278,7 @@ class Recipe:
         return ordered
 
 
-def _required_refs(model: type, per: Source | None, refs: dict[str, Source], overrides: dict) -> dict:
+def required_refs(model: type, per: Source | None, refs: dict[str, Source], overrides: dict) -> dict:
     """A model step's required parents: each many-to-one relationship with a NOT NULL key that
     neither ``per=`` (its parent) nor ``refs=`` nor an override fills picks a row of the
     parent model's steps."""

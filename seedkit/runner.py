@@ -13,6 +13,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, inspect, select
@@ -455,6 +456,17 @@ def read_schema(settings: Settings, recipe: FromSchema, *, wait: float = 0, wait
 
     with _transaction(settings, write=False, wait=wait, waiting=waiting, on_retry=None) as conn:
         return resolve_recipe(settings, recipe, conn)
+
+
+def scaffold(settings: Settings, out: Path, *, rows: int, name: str = "inferred", force: bool = False) -> list[Path]:
+    """Write the recipe ``seedkit run --infer --rows N`` would run on the target as it is now
+    (models, factories, recipe) into ``out``; under the default name it seeds the same data."""
+    from seedkit.infer_schema import reflect
+    from seedkit.scaffolding import scaffold_schema, write
+
+    with _transaction(settings, write=False, wait=0, waiting=WAIT, on_retry=None) as conn:
+        files = scaffold_schema(reflect(conn), rows=rows, name=name)
+    return write(files, out, force=force)
 
 
 def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Fingerprint:
