@@ -173,7 +173,7 @@ def _recipe_sources(recipe: RecipeLike, settings: Settings) -> str:
     return _digest(project_sources(starts, settings.root), settings.root)
 
 
-def _scripts_folder(config: Path | None, url: URL) -> Path:
+def scripts_folder(config: Path | None, url: URL) -> Path:
     """The migrations folder, read from ``alembic.ini`` the way Alembic reads it (``%(here)s`` is
     the file's folder; a relative path is relative to the working directory), without importing
     Alembic unless the location is a package resource."""
@@ -195,7 +195,7 @@ def _scripts_folder(config: Path | None, url: URL) -> Path:
 
 
 def _migration_sources(settings: Settings, url: URL) -> str:
-    folder = _scripts_folder(settings.alembic_config, url)
+    folder = scripts_folder(settings.alembic_config, url)
     return _digest((p for p in folder.rglob("*.py") if "__pycache__" not in p.parts), folder)
 
 

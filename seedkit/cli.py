@@ -657,17 +657,65 @@ def scaffold(
         str, typer.Option("--name", help="Recipe name; the default seeds what --infer seeds.")
     ] = "inferred",
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
+    models: Annotated[
+        Optional[str],
+        typer.Option("--models", metavar="MODULE", help="Factories for this module's models (no database read)."),
+    ] = None,
     database_url: DatabaseUrl = None,
     debug: Debug = False,
 ) -> None:
-    """Write the recipe `run --infer` would run on the target (models, factories, recipe) as code to edit."""
+    """Write the recipe `run --infer` would run on the target (models, factories, recipe) as code
+    to edit; with --models, factories and a recipe for the project's own models."""
     with _errors(debug, database_url):
         if not name.isidentifier() or keyword.iskeyword(name):
             raise _fail(f"--name must be a Python module name, got {name!r}.", 2)
-        written = seedkit.scaffold(_settings(database_url, None, None), folder, rows=rows, name=name, force=force)
+        settings = _settings(database_url, None, None)
+        written = seedkit.scaffold(settings, folder, rows=rows, name=name, force=force, models=models)
     for path in written:
         out.print(f"wrote {path}", markup=False, highlight=False)
     out.print(f"seedkit run {name} --recipes {written[-1].parent} seeds it", markup=False, highlight=False)
+
+
+@app.command()
+def init(
+    models: Annotated[
+        Optional[str], typer.Option("--models", metavar="MODULE", help="Your models module (default: found for you).")
+    ] = None,
+    rows: Rows = INFER_ROWS,
+    folder: Annotated[Path, typer.Option("--out", help="Recipes folder to write into.")] = Path("recipes"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
+    alembic_config: AlembicConfig = None,
+    debug: Debug = False,
+) -> None:
+    """Set up seedkit in this project: a starter recipe for your models, and a check of your env.py."""
+    from seedkit.migrations import SHARING_LINES
+    from seedkit.project_setup import STARTER, init_project
+
+    with _errors(debug):
+        settings = _settings(None, None, alembic_config)
+        setup = init_project(settings, models=models, rows=rows, out=folder, force=force)
+    if setup.models is None:
+        out.print(
+            "No models found (no target_metadata in env.py, no module declaring models): seed a database's "
+            "tables with `seedkit run --infer`, or write them out with `seedkit scaffold --database-url URL --out "
+            f"{folder}`.",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        out.print(f"models: {setup.models} (from {setup.found_by})", markup=False, highlight=False)
+        for path in setup.written:
+            out.print(f"wrote {path}", markup=False, highlight=False)
+        out.print(f"next: seedkit run {STARTER} --recipes {folder}", markup=False, highlight=False)
+    if setup.env_py is None:
+        out.print("No Alembic env.py found: seedkit runs without migrating (--no-migrate) until you add one.")
+    elif setup.env_py_shares:
+        out.print(f"{setup.env_py} migrates on seedkit's connection: migrations and seed share one transaction.")
+    else:
+        out.print(
+            f"[yellow]{escape(str(setup.env_py))} ignores seedkit's connection[/]; add these lines where it runs "
+            f"the migrations, so that migrating and seeding are one transaction:\n\n{escape(SHARING_LINES)}"
+        )
 
 
 @app.command()

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, inspect, select
@@ -458,15 +459,39 @@ def read_schema(settings: Settings, recipe: FromSchema, *, wait: float = 0, wait
         return resolve_recipe(settings, recipe, conn)
 
 
-def scaffold(settings: Settings, out: Path, *, rows: int, name: str = "inferred", force: bool = False) -> list[Path]:
-    """Write the recipe ``seedkit run --infer --rows N`` would run on the target as it is now
-    (models, factories, recipe) into ``out``; under the default name it seeds the same data."""
+def scaffold(
+    settings: Settings,
+    out: Path,
+    *,
+    rows: int,
+    name: str = "inferred",
+    force: bool = False,
+    models: str | None = None,
+) -> list[Path]:
+    """Write a recipe to edit into ``out``: with ``models`` (a module of the project), factories
+    for its models; otherwise the recipe ``seedkit run --infer --rows N`` would run on the target
+    as it is now (models, factories, recipe), which under the default name seeds the same data."""
     from seedkit.infer_schema import reflect
-    from seedkit.scaffolding import scaffold_schema, write
+    from seedkit.scaffolding import scaffold_models, scaffold_schema, write
 
+    if models is not None:
+        return write(scaffold_models(import_models(models, settings.root), rows=rows, name=name), out, force=force)
     with _transaction(settings, write=False, wait=0, waiting=WAIT, on_retry=None) as conn:
         files = scaffold_schema(reflect(conn), rows=rows, name=name)
     return write(files, out, force=force)
+
+
+def import_models(module: str, root: Path) -> ModuleType:
+    """The project's models module, imported with the project's folder on ``sys.path``."""
+    import importlib
+    import sys
+
+    if str(root.resolve()) not in sys.path:
+        sys.path.insert(0, str(root.resolve()))
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise UsageError(f"Cannot import the models module {module!r}: {exc}") from None
 
 
 def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Fingerprint:

@@ -18,13 +18,16 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import Column, MetaData, Table, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 
 from seedkit.errors import UsageError
 from seedkit.infer import inferred_columns
 from seedkit.infer_schema import (
     PER_PARENT,
+    SchemaStep,
     class_name,
     describe,
     foreign_keys,
@@ -33,6 +36,7 @@ from seedkit.infer_schema import (
     schema_steps,
 )
 from seedkit.recipe import required_refs
+from seedkit.schema import is_mapped
 
 WIDTH = 88  # ruff format's default line length
 
@@ -41,16 +45,20 @@ WIDTH = 88  # ruff format's default line length
 class _Imports:
     """Import lines by section, rendered in isort's order."""
 
-    lines: dict[str, set[str]] = field(default_factory=lambda: {"std": set(), "third": set(), "local": set()})
+    lines: dict[str, set[str]] = field(
+        default_factory=lambda: {"std": set(), "third": set(), "first": set(), "local": set()}
+    )
 
-    def add(self, line: str) -> None:
+    def add(self, line: str, section: str | None = None) -> None:
+        """Add an import line; ``section`` "first" for the project's own modules."""
         module = line.split()[1]
-        section = "local" if module.startswith(".") else "std" if module in ("uuid", "decimal") else "third"
+        if section is None:
+            section = "local" if module.startswith(".") else "std" if module in ("uuid", "decimal") else "third"
         self.lines[section].add(line)
 
     def render(self) -> str:
         blocks = []
-        for section in ("std", "third", "local"):
+        for section in ("std", "third", "first", "local"):
             found = self.lines[section]
             plain = sorted(line for line in found if line.startswith("import "))
             names: dict[str, set[str]] = {}
@@ -220,12 +228,12 @@ def _class_source(table: Table, variables: dict[str, str], classes: dict[str, st
     return [*lines, ""]
 
 
-def _factories_source(metadata: MetaData, mapped: dict[str, type], classes: dict[str, str], models_module: str) -> str:
+def _factories_source(tables: list[Table], mapped: dict[str, type], models_module: str, head: str) -> str:
     imports = _Imports()
     imports.add("import factory")
     body = []
-    for table in metadata.sorted_tables:
-        cls = classes[table.name]
+    for table in tables:
+        cls = mapped[table.name].__name__
         body += ["", "", f"class {cls}Factory(factory.alchemy.SQLAlchemyModelFactory):"]
         body += ["    class Meta:", f"        model = {cls}"]
         declared = inferred_columns(mapped[table.name])
@@ -236,24 +244,32 @@ def _factories_source(metadata: MetaData, mapped: dict[str, type], classes: dict
                 raise UsageError(f"Column {table.name}.{attr} is not a Python name; write its factory by hand.")
             for line in declaration.imports:
                 imports.add(line)
+            for name, _ in declaration.names:  # an enum class the declaration names
+                imports.add(f"from {models_module} import {name}", _section(models_module))
             body.append(f"    {attr} = " + _call(declaration.call, declaration.arguments, 4, before=len(attr) + 3))
-    imports.add(f"from {models_module} import {', '.join(classes[t.name] for t in metadata.sorted_tables)}")
-    head = '"""Factories for the database\'s tables, as `seedkit run --infer` fills them."""\n\n'
-    return requote(head + imports.render() + "\n" + "\n".join(body) + "\n")
+    names = ", ".join(mapped[t.name].__name__ for t in tables)
+    imports.add(f"from {models_module} import {names}", _section(models_module))
+    return requote(f'"""{head}"""\n\n' + imports.render() + "\n" + "\n".join(body) + "\n")
+
+
+def _section(module: str) -> str:
+    """Where isort puts an import of ``module``: the project's own modules are first-party."""
+    return "local" if module.startswith(".") else "first"
 
 
 def _recipe_source(
-    metadata: MetaData, mapped: dict[str, type], rows: int, classes: dict[str, str], factories_module: str
+    steps: list[SchemaStep], mapped: dict[str, type], description: str, factories_module: str, head: str
 ) -> str:
     imports = _Imports()
     imports.add("from seedkit import Recipe")
-    taken = {"recipe", "between", "Recipe", *(f"{c}Factory" for c in classes.values())}
+    factories = {table: f"{cls.__name__}Factory" for table, cls in mapped.items()}
+    taken = {"recipe", "between", "Recipe", *factories.values()}
     variables: dict[str, str] = {}
-    body = ["recipe = " + _call("Recipe", [repr(describe(rows))], 0, before=len("recipe = ")), ""]
-    for step in schema_steps(metadata, rows):
+    body = ["recipe = " + _call("Recipe", [repr(description)], 0, before=len("recipe = ")), ""]
+    for step in steps:
         table = step.table.name
         variables[table] = _identifier(table, taken)
-        arguments = [f"{classes[table]}Factory"]
+        arguments = [factories[table]]
         if step.parent is None:
             arguments.append(str(step.rows))
         else:
@@ -262,16 +278,18 @@ def _recipe_source(
         parent = mapped[step.parent] if step.parent is not None else None
         refs = required_refs(mapped[table], parent, {}, {})  # the parents recipe.add(Model) picks
         if refs:
-            picked = ", ".join(f"{attr!r}: {variables[target.__table__.name]}" for attr, target in refs.items())
+            picked = ", ".join(f"{attr!r}: {variables[_table_of(target)]}" for attr, target in refs.items())
             arguments.append(f"refs={{{picked}}}")
         arguments.append(f"step_name={table!r}")
         if step.distinct:
             arguments.append("distinct=True")
         body.append(f"{variables[table]} = " + _call("recipe.add", arguments, 0, before=len(variables[table]) + 3))
-    names = ", ".join(f"{classes[t.name]}Factory" for t in metadata.sorted_tables)
-    imports.add(f"from {factories_module} import {names}")
-    head = '"""Written by `seedkit scaffold`: seeds what `seedkit run --infer` seeds."""\n\n'
-    return requote(head + imports.render() + "\n\n" + "\n".join(body) + "\n")
+    imports.add(f"from {factories_module} import {', '.join(factories[s.table.name] for s in steps)}")
+    return requote(f'"""{head}"""\n\n' + imports.render() + "\n\n" + "\n".join(body) + "\n")
+
+
+def _table_of(model: type) -> str:
+    return model.__table__.name  # type: ignore[attr-defined]
 
 
 def scaffold_schema(metadata: MetaData, *, rows: int, name: str) -> dict[str, str]:
@@ -280,10 +298,63 @@ def scaffold_schema(metadata: MetaData, *, rows: int, name: str) -> dict[str, st
     variables = {t.name: _identifier(t.name, taken) + "_table" for t in metadata.sorted_tables}
     classes = {t.name: class_name(t.name) for t in metadata.sorted_tables}
     mapped = map_tables(metadata)
+    tables = list(metadata.sorted_tables)
     return {
         f"{name}_models.py": _models_source(metadata, variables, classes),
-        f"{name}_factories.py": _factories_source(metadata, mapped, classes, f".{name}_models"),
-        f"{name}.py": _recipe_source(metadata, mapped, rows, classes, f".{name}_factories"),
+        f"{name}_factories.py": _factories_source(
+            tables,
+            mapped,
+            f".{name}_models",
+            "Factories for the database's tables, as `seedkit run --infer` fills them.",
+        ),
+        f"{name}.py": _recipe_source(
+            schema_steps(metadata, rows),
+            mapped,
+            describe(rows),
+            f".{name}_factories",
+            "Written by `seedkit scaffold`: seeds what `seedkit run --infer` seeds.",
+        ),
+    }
+
+
+def models_of(module: ModuleType) -> dict[str, type]:
+    """The mapped classes a module defines or imports, by table (a subclass sharing its parent's
+    table is left to the parent)."""
+    found: dict[str, type] = {}
+    for value in vars(module).values():
+        if isinstance(value, type) and is_mapped(value) and getattr(value, "__table__", None) is not None:
+            mapper = sa_inspect(value)
+            if mapper.inherits is None or mapper.local_table is not mapper.inherits.local_table:
+                found.setdefault(value.__table__.name, value)
+    return found
+
+
+def scaffold_models(module: ModuleType, *, rows: int, name: str) -> dict[str, str]:
+    """Factories and a recipe for the project's own models: the factories declare what
+    ``recipe.add(Model, n)`` infers, the recipe sizes and links tables as ``--infer`` would."""
+    mapped = models_of(module)
+    if not mapped:
+        raise UsageError(f"Module {module.__name__} has no mapped classes (SQLAlchemy or SQLModel models) to scaffold.")
+    metadatas = list(dict.fromkeys(cls.__table__.metadata for cls in mapped.values()))
+    steps = [s for metadata in metadatas for s in schema_steps(metadata, rows) if s.table.name in mapped]
+    missing = {s.parent for s in steps if s.parent is not None} - set(mapped)
+    if missing:
+        raise UsageError(
+            f"Table(s) {', '.join(sorted(missing))} have no mapped class in {module.__name__}, and other tables need "
+            "their rows; map them, or write those steps by hand."
+        )
+    tables = [s.table for s in steps]
+    return {
+        f"{name}_factories.py": _factories_source(
+            tables, mapped, module.__name__, f"Factories for the models of {module.__name__}, as seedkit infers them."
+        ),
+        f"{name}.py": _recipe_source(
+            steps,
+            mapped,
+            f"Every model of {module.__name__} ({rows} rows a table)",
+            f".{name}_factories",
+            f"Written by `seedkit scaffold --models {module.__name__}`.",
+        ),
     }
 
 

@@ -14,7 +14,7 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_the_commands_are_the_documented_ones():
-    assert COMMANDS == ["fingerprint", "list", "migrate", "plan", "reset", "run", "scaffold", "status"]
+    assert COMMANDS == ["fingerprint", "init", "list", "migrate", "plan", "reset", "run", "scaffold", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
