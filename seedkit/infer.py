@@ -10,6 +10,7 @@ Keys seedkit numbers, foreign keys (filled through ``per=``/``refs=``) and colum
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import factory
 import factory.fuzzy
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -29,12 +31,18 @@ from sqlalchemy import (
     Enum,
     Float,
     Integer,
+    Interval,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
+    Table,
+    Time,
     Uuid,
 )
 
+from seedkit.checks import Allowed, allowed, column_checks
+from seedkit.errors import RecipeError
 from seedkit.schema import TableInfo, table_info
 
 # Name tokens -> the Faker provider (and arguments) a column so named holds. The first rule whose
@@ -102,8 +110,24 @@ class Declared:
         return f"{self.call}({', '.join(self.arguments)})"
 
     def build(self) -> Any:
-        namespace: dict[str, Any] = {"factory": factory, "uuid": uuid, "Decimal": Decimal, **dict(self.names)}
+        namespace: dict[str, Any] = {
+            "factory": factory,
+            "uuid": uuid,
+            "Decimal": Decimal,
+            "datetime": datetime,
+            **dict(self.names),
+        }
         return eval(self.source, namespace)  # noqa: S307 - our own generated source, never input
+
+
+def choice_of(values: list[Any]) -> Declared:
+    """A column drawing from ``values`` (what its CHECK lets through), written out literally."""
+    imports = ["import factory", "import factory.fuzzy"]
+    if any(isinstance(v, Decimal) for v in values):
+        imports.append("from decimal import Decimal")
+    if any(isinstance(v, datetime.date) for v in values):
+        imports.append("import datetime")
+    return Declared("factory.fuzzy.FuzzyChoice", (repr(values),), tuple(imports))
 
 
 def _faker(provider: str, **kwargs: Any) -> Declared:
@@ -116,13 +140,52 @@ def _fuzzy(call: str, *arguments: str, names: tuple[tuple[str, Any], ...] = ()) 
 
 def declaration_for(info: TableInfo, column: Column) -> Declared:
     """A factory-boy declaration for one column: by its name where that says what it holds,
-    else by its type; values always fit the column (lengths, precision, widths)."""
+    else by its type; values always fit the column (lengths, precision, widths) and what its
+    CHECK constraints allow (lists, bounds, lengths; see :mod:`seedkit.checks`)."""
     words = tokens(column.name)
-    kind = column.type
+    kind = underlying(column.type)
+    limits = allowed(column_checks(column.table, column), column.name) if isinstance(column.table, Table) else Allowed()
+    if limits.values is not None:
+        return choice_of(list(limits.values))
+    if limits.bounded or limits.min_length is not None or limits.max_length is not None:
+        limited = _within(kind, limits)
+        if limited is not None:
+            return limited
     by_name = _by_name(words, kind)
     if by_name is not None:
         return _fitting(by_name, kind, column.name)
-    return _by_type(column, words)
+    return _by_type(column, kind)
+
+
+def underlying(kind: Any) -> Any:
+    """A PostgreSQL DOMAIN's own type (its CHECK is read with the column's)."""
+    return getattr(kind, "data_type", None) or kind
+
+
+def _within(kind: Any, limits: Allowed) -> Declared | None:
+    """A declaration drawing only values inside ``limits``' bounds or lengths."""
+    if isinstance(kind, Integer):
+        low = int(limits.low) if limits.low is not None else min(0, int(limits.high or 0) - 1000)
+        high = int(limits.high) if limits.high is not None else low + 100_000
+        return _fuzzy("FuzzyInteger", str(low), str(high))
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        precision, scale = kind.precision or 10, kind.scale or 0
+        largest = Decimal(10) ** (precision - scale) - 1
+        low = max(limits.low if limits.low is not None else Decimal(0), -largest)
+        high = min(limits.high if limits.high is not None else low + 1000, largest)
+        low_int, high_int = int(low.to_integral_value(rounding="ROUND_CEILING")), int(high)
+        return _faker(
+            "pydecimal", left_digits=precision - scale, right_digits=scale, min_value=low_int, max_value=high_int
+        )
+    if isinstance(kind, Float):
+        low = float(limits.low) if limits.low is not None else 0.0
+        high = float(limits.high) if limits.high is not None else low + 1000
+        return _faker("pyfloat", min_value=low, max_value=high, right_digits=2)
+    if isinstance(kind, String):
+        longest = min(x for x in (limits.max_length, kind.length, 40) if x is not None)
+        shortest = min(limits.min_length or 1, longest)
+        return _faker("pystr", min_chars=shortest, max_chars=longest)
+    return None
 
 
 _RECENT = {"start_date": "-2y", "end_date": "now"}
@@ -143,8 +206,7 @@ def _by_name(words: list[str], kind: Any) -> Declared | None:
     return None
 
 
-def _by_type(column: Column, words: list[str]) -> Declared:
-    kind = column.type
+def _by_type(column: Column, kind: Any) -> Declared:
     if isinstance(kind, Enum):  # the enum's members where it has a class, else its values
         if kind.enum_class is not None:
             cls = kind.enum_class
@@ -168,12 +230,51 @@ def _by_type(column: Column, words: list[str]) -> Declared:
         return Declared("factory.LazyFunction", ("uuid.uuid4",), ("import uuid", "import factory"))
     if isinstance(kind, JSON):
         return Declared("factory.LazyFunction", ("dict",))
+    if isinstance(kind, ARRAY):
+        return _array(column, underlying(kind.item_type))
+    if isinstance(kind, LargeBinary):
+        return _faker("binary", length=16)
+    if isinstance(kind, Interval) or type(kind).__name__ == "INTERVAL":  # PostgreSQL's is not an Interval
+        return _faker("time_delta", end_datetime="+30d")
+    if isinstance(kind, Time):
+        return _faker("time_object")
+    network = _NETWORK.get(type(kind).__name__)
+    if network is not None:
+        return _faker(*network[:1], **network[1])
     if isinstance(kind, String):
         length = kind.length
         if length is None or length >= 40:
             return _faker("sentence", nb_words=3)
         return _sequence(column.name, length)
-    raise ValueError(f"{column.table.name}.{column.name}: no declaration for {kind!r}; override it")
+    raise CannotFill(column)
+
+
+# PostgreSQL's network types, by name: what Faker provider holds them.
+_NETWORK: dict[str, tuple[str, dict[str, Any]]] = {
+    "INET": ("ipv4", {}),
+    "CIDR": ("ipv4", {"network": True}),
+    "MACADDR": ("mac_address", {}),
+    "MACADDR8": ("mac_address", {}),
+}
+# Types the database fills (a tsvector a trigger maintains): left out, like a default.
+DATABASE_FILLED = {"TSVECTOR"}
+
+
+class CannotFill(ValueError):
+    """No declaration fits this column's type."""
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+        super().__init__(f"{column.table.name}.{column.name}: no declaration for {column.type!r}")
+
+
+def _array(column: Column, item: Any) -> Declared:
+    """Three values of the array's item type, for the item types arrays mostly hold."""
+    if isinstance(item, String):
+        return _faker("words", nb=3)
+    if isinstance(item, Integer):
+        return _faker("pylist", nb_elements=3, variable_nb_elements=True, value_types=["int"])
+    raise CannotFill(column)
 
 
 def _fitting(declaration: Declared, kind: Any, name: str) -> Declared:
@@ -201,13 +302,28 @@ def inferred_columns(model: type) -> dict[str, Declared]:
     foreign keys, defaults and generated columns are left out."""
     info = table_info(model)
     linked = {attr for link in info.links.values() for attr in link.local}
+    # Declarations found on the server (values a CHECK of another shape lets through).
+    evaluated: dict[str, Declared] = getattr(model, "__seedkit_declared__", {})
     declarations = {}
     for attr, column in zip(info.attrs, info.columns, strict=True):
         if attr == info.pk or attr in linked or attr in info.defaults or column.server_default is not None:
             continue
         if column.computed is not None or column.identity is not None:
             continue
-        declarations[attr] = declaration_for(info, column)
+        if type(column.type).__name__ in DATABASE_FILLED:
+            continue
+        if attr in evaluated:
+            declarations[attr] = evaluated[attr]
+            continue
+        try:
+            declarations[attr] = declaration_for(info, column)
+        except CannotFill:
+            if column.nullable:
+                continue  # left NULL
+            raise RecipeError(
+                f"Cannot infer {column.table.name}.{column.name} ({column.type!r}, NOT NULL): pass a declaration for "
+                f"it, e.g. recipe.add({model.__name__}, ..., {attr}=factory.LazyFunction(...))."
+            ) from None
     return declarations
 
 

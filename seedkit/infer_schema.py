@@ -11,15 +11,21 @@ the same schema gives the same recipe — and the same data — wherever it is r
 
 from __future__ import annotations
 
+import random
 import re
+import warnings
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, ForeignKeyConstraint, MetaData, Table
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import registry, relationship
 
+from seedkit.checks import allowed, candidates, column_checks, multi_column_checks, passing
 from seedkit.config import INFER_ROWS
 from seedkit.errors import RecipeError
 from seedkit.fingerprints import IGNORED_TABLES
+from seedkit.infer import Declared, choice_of, underlying
+from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
 
 DEFAULT_ROWS = INFER_ROWS
@@ -35,13 +41,16 @@ class FromSchema:
 
     def build(self, conn: Connection) -> Recipe:
         """The recipe for the tables ``conn`` sees now."""
-        return schema_recipe(reflect(conn), self.rows, self.name)
+        return schema_recipe(reflect(conn), self.rows, self.name, conn)
 
 
 def reflect(conn: Connection) -> MetaData:
-    """The tables ``conn`` sees, seedkit's own left out."""
+    """The tables ``conn`` sees, seedkit's own left out. A type SQLAlchemy does not know is
+    reflected as NullType without the warning: inference says what it cannot fill, by name."""
     metadata = MetaData()
-    metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Did not recognize type", SAWarning)
+        metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES)
     return metadata
 
 
@@ -81,9 +90,12 @@ def describe(rows: int) -> str:
     return f"Every table of the database, inferred from its schema ({rows} rows a table)"
 
 
-def schema_recipe(metadata: MetaData, rows: int = DEFAULT_ROWS, name: str = "inferred") -> Recipe:
-    """A recipe seeding every table of ``metadata``, parents first."""
-    models = map_tables(metadata)
+def schema_recipe(
+    metadata: MetaData, rows: int = DEFAULT_ROWS, name: str = "inferred", conn: Connection | None = None
+) -> Recipe:
+    """A recipe seeding every table of ``metadata``, parents first (``conn``: the database whose
+    CHECK constraints are tested where their shape is not understood)."""
+    models = map_tables(metadata, conn)
     recipe = Recipe(describe(rows), name=name)
     added: dict[str, Step] = {}
     for step in schema_steps(metadata, rows):
@@ -109,8 +121,9 @@ def foreign_keys(table: Table) -> list[ForeignKeyConstraint]:
     )
 
 
-def map_tables(metadata: MetaData) -> dict[str, type]:
-    """A class per table, with a many-to-one relationship per foreign key (what steps link through)."""
+def map_tables(metadata: MetaData, conn: Connection | None = None) -> dict[str, type]:
+    """A class per table, with a many-to-one relationship per foreign key (what steps link through),
+    and the values CHECKs of an unknown shape let through, tested on ``conn``."""
     mapper_registry = registry(metadata=metadata)
     classes = {table.name: type(class_name(table.name), (), {}) for table in metadata.sorted_tables}
     for table in metadata.sorted_tables:
@@ -126,7 +139,36 @@ def map_tables(metadata: MetaData) -> dict[str, type]:
             )
         primary_key = None if table.primary_key.columns else list(table.columns)
         mapper_registry.map_imperatively(classes[table.name], table, properties=properties, primary_key=primary_key)
+        classes[table.name].__seedkit_declared__ = _evaluated(conn, table)  # type: ignore[attr-defined]
     return classes
+
+
+def _evaluated(conn: Connection | None, table: Table) -> dict[str, Declared]:
+    """Each column's declaration where a CHECK of another shape constrains it: the values among
+    seeded candidates that the server accepts. A CHECK across columns is refused, named."""
+    spanning = multi_column_checks(table)
+    if spanning:
+        sql, columns = spanning[0]
+        raise RecipeError(
+            f"Cannot infer {table.name}: CHECK ({sql}) relates columns {', '.join(columns)}; write a recipe for "
+            "this table, or override those columns so that every row satisfies it."
+        )
+    found: dict[str, Declared] = {}
+    for column in table.columns:
+        limits = allowed(column_checks(table, column), column.name)
+        if not limits.unparsed:
+            continue
+        kind = underlying(column.type)
+        rng = random.Random(derive("checks", table.name, column.name))
+        tried = candidates(kind, rng)
+        accepted = passing(conn, column, kind, column_checks(table, column), tried) if conn and tried else []
+        if not accepted:
+            raise RecipeError(
+                f"Cannot infer {table.name}.{column.name}: no value seedkit tried satisfies CHECK "
+                f"({limits.unparsed[0]}); pass a declaration for it, e.g. {column.name}=factory.Iterator([...])."
+            )
+        found[column.key] = choice_of(accepted)
+    return found
 
 
 def class_name(table: str) -> str:

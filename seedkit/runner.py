@@ -477,7 +477,7 @@ def scaffold(
     if models is not None:
         return write(scaffold_models(import_models(models, settings.root), rows=rows, name=name), out, force=force)
     with _transaction(settings, write=False, wait=0, waiting=WAIT, on_retry=None) as conn:
-        files = scaffold_schema(reflect(conn), rows=rows, name=name)
+        files = scaffold_schema(reflect(conn), rows=rows, name=name, conn=conn)
     return write(files, out, force=force)
 
 

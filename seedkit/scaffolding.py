@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Column, MetaData, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Connection, MetaData, Table, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 
 from seedkit.errors import UsageError
@@ -168,6 +168,9 @@ def _constraint_sources(table: Table, imports: _Imports) -> list[str]:
             imports.add("from sqlalchemy import UniqueConstraint")
             columns = [repr(c.name) for c in constraint.columns]
             found.append(_call("UniqueConstraint", [*columns, *named], 4, after=1))
+        elif isinstance(constraint, CheckConstraint):
+            imports.add("from sqlalchemy import CheckConstraint")
+            found.append(_call("CheckConstraint", [repr(str(constraint.sqltext)), *named], 4, after=1))
     for fk in foreign_keys(table):
         imports.add("from sqlalchemy import ForeignKeyConstraint")
         local = "[" + ", ".join(repr(c.name) for c in fk.columns) + "]"
@@ -292,12 +295,13 @@ def _table_of(model: type) -> str:
     return model.__table__.name  # type: ignore[attr-defined]
 
 
-def scaffold_schema(metadata: MetaData, *, rows: int, name: str) -> dict[str, str]:
-    """The files of a recipe for every table of ``metadata``: ``{file name: source}``."""
+def scaffold_schema(metadata: MetaData, *, rows: int, name: str, conn: Connection | None = None) -> dict[str, str]:
+    """The files of a recipe for every table of ``metadata``: ``{file name: source}`` (``conn``:
+    the database CHECKs of an unknown shape are tested on, as ``--infer`` tests them)."""
     taken: set[str] = set()
     variables = {t.name: _identifier(t.name, taken) + "_table" for t in metadata.sorted_tables}
     classes = {t.name: class_name(t.name) for t in metadata.sorted_tables}
-    mapped = map_tables(metadata)
+    mapped = map_tables(metadata, conn)
     tables = list(metadata.sorted_tables)
     return {
         f"{name}_models.py": _models_source(metadata, variables, classes),
