@@ -16,9 +16,10 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, ForeignKeyConstraint, MetaData, Table
+from sqlalchemy import Connection, ForeignKeyConstraint, Integer, MetaData, Table
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import registry, relationship
+from sqlalchemy.sql.ddl import sort_tables
 
 from seedkit.checks import allowed, candidates, column_checks, multi_column_checks, passing
 from seedkit.config import INFER_ROWS
@@ -27,6 +28,7 @@ from seedkit.fingerprints import IGNORED_TABLES
 from seedkit.infer import Declared, choice_of, underlying
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
+from seedkit.schema import ordered_tables, table_info
 
 DEFAULT_ROWS = INFER_ROWS
 PER_PARENT = Between(0, 5)  # rows of a child table per row of its parent
@@ -62,12 +64,21 @@ class SchemaStep:
     rows: int | None  # rows of a table without required parents
     parent: str | None  # else: the table of its first required parent, PER_PARENT rows per row
     distinct: bool  # a junction table: each pair at most once
+    # Nullable keys filled once every table is written: (column, table it points at); a key
+    # pointing at its own table makes a tree, one at a table seeded after this one breaks a cycle.
+    later: tuple[tuple[str, str], ...] = ()
 
 
 def schema_steps(metadata: MetaData, rows: int = DEFAULT_ROWS) -> list[SchemaStep]:
-    """The steps seeding every table of ``metadata``, parents first."""
+    """The steps seeding every table of ``metadata``, parents first: ordered by the NOT NULL
+    foreign keys alone, so a cycle through a nullable one is no obstacle."""
+    by_name = sorted(metadata.tables.values(), key=lambda t: t.key)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Cannot correctly sort tables", SAWarning)
+        ordered = sort_tables(by_name, skip_fn=lambda fk: fk.parent.nullable)
+    position = {table.name: i for i, table in enumerate(ordered)}
     steps: dict[str, SchemaStep] = {}
-    for table in metadata.sorted_tables:
+    for table in ordered:
         required = [fk for fk in foreign_keys(table) if not all(c.nullable for c in fk.columns)]
         missing = [fk for fk in required if fk.referred_table.name not in steps]
         if missing:
@@ -78,12 +89,32 @@ def schema_steps(metadata: MetaData, rows: int = DEFAULT_ROWS) -> list[SchemaSte
                 f"Cannot infer {table.name}: its NOT NULL {columns} points at {why}. Make the column nullable "
                 "or write a recipe for these tables."
             )
+        later = tuple(
+            (fk.columns[0].name, fk.referred_table.name)
+            for fk in foreign_keys(table)
+            if len(fk.columns) == 1 and fk.columns[0].nullable and _numbered(table) and _numbered(fk.referred_table)
+            and position[fk.referred_table.name] >= position[table.name]
+        )  # fmt: skip
         if not required:
-            steps[table.name] = SchemaStep(table, rows, None, False)
+            steps[table.name] = SchemaStep(table, rows, None, False, later)
         else:
             parent = required[0].referred_table.name
-            steps[table.name] = SchemaStep(table, None, parent, _is_junction(table, required))
+            steps[table.name] = SchemaStep(table, None, parent, _is_junction(table, required), later)
     return list(steps.values())
+
+
+def _numbered(table: Table) -> bool:
+    """A key seedkit numbers (as :func:`seedkit.schema.table_info` decides): what fill_later's
+    arithmetic needs."""
+    keys = list(table.primary_key.columns)
+    return len(keys) == 1 and isinstance(keys[0].type, Integer) and keys[0].autoincrement in (True, "auto")
+
+
+def relationship_of(model: type, column: str) -> str:
+    """The many-to-one relationship of ``model`` whose key is ``column``."""
+    info = table_info(model)
+    attr = info.attrs[[c.name for c in info.columns].index(column)]
+    return next(name for name, link in info.links.items() if tuple(link.local) == (attr,))
 
 
 def describe(rows: int) -> str:
@@ -98,13 +129,17 @@ def schema_recipe(
     models = map_tables(metadata, conn)
     recipe = Recipe(describe(rows), name=name)
     added: dict[str, Step] = {}
-    for step in schema_steps(metadata, rows):
+    steps = schema_steps(metadata, rows)
+    for step in steps:
         model, table = models[step.table.name], step.table.name
         if step.parent is None:
             added[table] = recipe.add(model, step.rows, step_name=table)
         else:
             parent = added[step.parent]
             added[table] = recipe.add(model, per=parent, count=PER_PARENT, step_name=table, distinct=step.distinct)
+    for step in steps:
+        for column, target in step.later:
+            recipe.fill_later(added[step.table.name], relationship_of(models[step.table.name], column), added[target])
     return recipe
 
 
@@ -125,8 +160,8 @@ def map_tables(metadata: MetaData, conn: Connection | None = None) -> dict[str, 
     """A class per table, with a many-to-one relationship per foreign key (what steps link through),
     and the values CHECKs of an unknown shape let through, tested on ``conn``."""
     mapper_registry = registry(metadata=metadata)
-    classes = {table.name: type(class_name(table.name), (), {}) for table in metadata.sorted_tables}
-    for table in metadata.sorted_tables:
+    classes = {table.name: type(class_name(table.name), (), {}) for table in ordered_tables(metadata)}
+    for table in ordered_tables(metadata):
         properties = {}
         taken = {c.key for c in table.columns}
         for fk in foreign_keys(table):

@@ -63,6 +63,7 @@ class Step:
     traits: tuple[str, ...] = ()
     overrides: dict[str, Any] = field(default_factory=dict)
     distinct: bool = False  # each parent's rows point at distinct rows of every refs= source
+    later: dict[str, Source] = field(default_factory=dict)  # relationship -> step, set once all are written
 
     @property
     def model(self) -> type:
@@ -136,6 +137,14 @@ class Recipe:
         self.steps.append(step)
         return step
 
+    def fill_later(self, step: Step, relationship: str, source: Source) -> None:
+        """Point ``step``'s nullable ``relationship`` at rows of ``source`` once every step is
+        written, in the same transaction: how a foreign-key cycle is seeded (departments'
+        ``manager`` among employees, who need their department first). With ``source`` the step
+        itself, each row points at an earlier one (a tree: a comment's ``reply_to``), and about
+        a quarter of them, the first included, stay roots."""
+        step.later[relationship] = source
+
     # -- validation -------------------------------------------------------------------------
 
     def error(self, step: Step | None, message: str) -> RecipeError:
@@ -195,6 +204,9 @@ class Recipe:
                         step, f"refs[{attr!r}] points at {target.model.__name__}, expected {link.target.__name__}"
                     )
 
+        for attr, source in step.later.items():
+            self._check_later(step, attr, source)
+
         parameters = f._meta.parameters
         for trait in step.traits:
             if not isinstance(parameters.get(trait), factory.Trait):
@@ -216,6 +228,25 @@ class Recipe:
                 raise self.error(
                     step, f"override {key!r} is neither a declaration of {f.__name__} nor a model attribute"
                 )
+
+    def _check_later(self, step: Step, attr: str, source: Source) -> None:
+        link = step.info.links.get(attr)
+        if link is None:
+            known = ", ".join(step.info.links) or "none"
+            raise self.error(
+                step,
+                f"fill_later: {attr!r} is not a many-to-one relationship of {step.model.__name__} (it has: {known})",
+            )
+        columns = [step.info.columns[step.info.attrs.index(a)] for a in link.local]
+        if len(columns) != 1 or not columns[0].nullable:
+            raise self.error(
+                step, f"fill_later: {attr!r} must be one nullable column, filled after the rows are written"
+            )
+        targets = self.resolve(step, source, f"fill_later({attr!r})")
+        if len(targets) != 1 or not issubclass(targets[0].model, link.target):
+            raise self.error(step, f"fill_later: {attr!r} needs one step of {link.target.__name__} to point at")
+        if step.info.pk is None or targets[0].info.pk is None:
+            raise self.error(step, "fill_later: both tables need a single primary key that seedkit numbers")
 
     def normalised_count(self, step: Step) -> int | Between | Callable[[random.Random], int]:
         """A per-parent step's count as a number, a :class:`Between`, or its callable."""

@@ -10,7 +10,7 @@ Resolving turns that into facts — run order, each step's parent steps and link
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -33,6 +33,7 @@ class StepPlan:
     count: int | Between | Callable[..., int] | None  # children per parent, normalised
     depends_on: tuple[Step, ...]
     keep: Keep  # what later steps read of this step's rows
+    later: Mapping[str, Step] = field(default_factory=dict)  # relationship -> step its rows point at, set last
 
     @property
     def name(self) -> str:
@@ -63,7 +64,16 @@ def resolve(recipe: Recipe) -> ResolvedRecipe:
     return ResolvedRecipe(
         recipe,
         tuple(
-            StepPlan(step, parents, link, MappingProxyType(refs), count, deps, keeps.get(step, NOT_KEPT))
+            StepPlan(
+                step,
+                parents,
+                link,
+                MappingProxyType(refs),
+                count,
+                deps,
+                keeps.get(step, NOT_KEPT),
+                MappingProxyType({a: recipe.resolve(step, s, "fill_later")[0] for a, s in step.later.items()}),
+            )
             for step, parents, link, refs, count, deps in plans
         ),
     )

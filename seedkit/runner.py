@@ -29,6 +29,7 @@ from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, Us
 from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, reflect_tables
 from seedkit.report import RunRecord, RunReport, Status
 from seedkit.safety import check_writable
+from seedkit.schema import ordered_tables
 
 if TYPE_CHECKING:
     from seedkit.cluster import Remote
@@ -122,7 +123,7 @@ def _user_tables(conn: Connection, recipe: Recipe) -> list:
     present = set(inspect(conn).get_table_names())
     tables = []
     for metadata in dict.fromkeys(step.info.table.metadata for step in recipe.steps):
-        tables += [t for t in metadata.sorted_tables if t.name in present and t not in tables]
+        tables += [t for t in ordered_tables(metadata) if t.name in present and t not in tables]
     return tables
 
 
@@ -509,7 +510,7 @@ def status(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> S
     if settings.alembic_config is not None and settings.alembic_config.exists():
         head = migrations.head_revision(migrations.alembic_config(settings.alembic_config, url))
     with _transaction(settings, write=False, wait=wait, waiting=waiting, on_retry=None) as conn:
-        tables = [t for t in reflect_tables(conn).sorted_tables if t.name not in IGNORED_TABLES]
+        tables = [t for t in ordered_tables(reflect_tables(conn)) if t.name not in IGNORED_TABLES]
         revision = None
         if inspect(conn).has_table("alembic_version"):
             revision = migrations.current_revision(conn)

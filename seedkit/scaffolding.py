@@ -33,10 +33,11 @@ from seedkit.infer_schema import (
     foreign_keys,
     map_tables,
     relationship_name,
+    relationship_of,
     schema_steps,
 )
 from seedkit.recipe import required_refs
-from seedkit.schema import is_mapped
+from seedkit.schema import is_mapped, ordered_tables
 
 WIDTH = 88  # ruff format's default line length
 
@@ -192,7 +193,7 @@ def _models_source(metadata: MetaData, variables: dict[str, str], classes: dict[
     imports.add("from sqlalchemy import MetaData, Table")
     imports.add("from sqlalchemy.orm import DeclarativeBase, relationship")
     body = ["class Base(DeclarativeBase):", "    metadata = MetaData()", ""]
-    for table in metadata.sorted_tables:
+    for table in ordered_tables(metadata):
         variable = variables[table.name]
         parts = [repr(table.name), "Base.metadata"]
         parts += [_column_source(c, imports) for c in table.columns]
@@ -255,6 +256,14 @@ def _factories_source(tables: list[Table], mapped: dict[str, type], models_modul
     return requote(f'"""{head}"""\n\n' + imports.render() + "\n" + "\n".join(body) + "\n")
 
 
+def _relationship(model: type, column: str) -> str | None:
+    """The relationship of ``model`` through ``column``, if the model has one."""
+    try:
+        return relationship_of(model, column)
+    except StopIteration:
+        return None
+
+
 def _section(module: str) -> str:
     """Where isort puts an import of ``module``: the project's own modules are first-party."""
     return "local" if module.startswith(".") else "first"
@@ -287,6 +296,18 @@ def _recipe_source(
         if step.distinct:
             arguments.append("distinct=True")
         body.append(f"{variables[table]} = " + _call("recipe.add", arguments, 0, before=len(variables[table]) + 3))
+    filled = [
+        _call("recipe.fill_later", [variables[s.table.name], repr(attr), variables[target]], 0)
+        for s in steps
+        for column, target in s.later
+        if (attr := _relationship(mapped[s.table.name], column)) is not None
+    ]
+    if filled:
+        body += [
+            "",
+            "# Filled once every table is written: trees, and the way back of a cycle.",
+            *filled,
+        ]
     imports.add(f"from {factories_module} import {', '.join(factories[s.table.name] for s in steps)}")
     return requote(f'"""{head}"""\n\n' + imports.render() + "\n\n" + "\n".join(body) + "\n")
 
@@ -299,10 +320,10 @@ def scaffold_schema(metadata: MetaData, *, rows: int, name: str, conn: Connectio
     """The files of a recipe for every table of ``metadata``: ``{file name: source}`` (``conn``:
     the database CHECKs of an unknown shape are tested on, as ``--infer`` tests them)."""
     taken: set[str] = set()
-    variables = {t.name: _identifier(t.name, taken) + "_table" for t in metadata.sorted_tables}
-    classes = {t.name: class_name(t.name) for t in metadata.sorted_tables}
+    variables = {t.name: _identifier(t.name, taken) + "_table" for t in ordered_tables(metadata)}
+    classes = {t.name: class_name(t.name) for t in ordered_tables(metadata)}
     mapped = map_tables(metadata, conn)
-    tables = list(metadata.sorted_tables)
+    tables = list(ordered_tables(metadata))
     return {
         f"{name}_models.py": _models_source(metadata, variables, classes),
         f"{name}_factories.py": _factories_source(

@@ -8,14 +8,29 @@ column defaults it applies itself (COPY bypasses SQLAlchemy, so defaults must be
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Integer, LargeBinary, Numeric, String, Table, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Uuid,
+)
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.exc import NoInspectionAvailable, SAWarning
 from sqlalchemy.schema import UniqueConstraint
 
 
@@ -174,3 +189,11 @@ def row_class(model: type, attrs: tuple[str, ...]) -> type[tuple]:
 def row_fields(cls: type) -> tuple[type, tuple[str, ...]] | None:
     """``(model, attrs)`` if ``cls`` is a :func:`row_class`, which rebuilds it from them."""
     return cls.__dict__.get("_seedkit_row")
+
+
+def ordered_tables(metadata: MetaData) -> list[Table]:
+    """``metadata.sorted_tables`` without SQLAlchemy's warning about foreign-key cycles: seedkit
+    orders steps by their NOT NULL keys and fills a cycle's nullable way back afterwards."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Cannot correctly sort tables", SAWarning)
+        return list(metadata.sorted_tables)

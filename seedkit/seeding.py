@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, cast, select, update
 from sqlalchemy.exc import DBAPIError
 
 from seedkit.backends import backend_of_connection
@@ -45,12 +45,18 @@ from seedkit.writers import Writer
 Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
 
 
+# Multipliers of the key arithmetic fill_later draws rows with (primes, so keys spread evenly).
+_SPREAD = 1_000_003
+_ROOTS = 7_919
+
+
 @dataclass
 class SeedResult:
     paths: dict[str, str] = field(default_factory=dict)  # table -> writer name(s)
     reasons: dict[str, str] = field(default_factory=dict)  # step -> why it took the factory path
     planned: dict[str, tuple[str, int]] = field(default_factory=dict)  # step -> (table, rows it made)
     unsteady: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that are not deterministic
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)  # step -> (first key, rows) seedkit numbered
 
 
 def draw_counts(plan: StepPlan, parents: int, step_seed: int) -> list[int]:
@@ -121,6 +127,7 @@ class Seeder:
         self.uniquifiers: dict[tuple[str, tuple[str, ...]], Uniquifier] = {}
         self.result = SeedResult()
         self._factory_path: FactoryPath | None = None
+        self._changed_later: set[str] = set()
 
     def seed_all(self) -> SeedResult:
         """Seed every step; inside :func:`seedkit.environment.seeded`, as the runner does."""
@@ -130,6 +137,8 @@ class Seeder:
         last_step = {plan.step.info.name: plan.step for plan in plans}
         # Counts and highest keys up front: asking later would make the writer finish first.
         self.keys.prefetch([step.info for step in last_step.values()])
+        # Tables whose rows change once every step is written (fill_later): hashed at the end.
+        self._changed_later = {plan.step.info.name for plan in plans if plan.later}
         for plan in plans:
             step = plan.step
             try:
@@ -148,7 +157,38 @@ class Seeder:
         self.writer.finish()
         if self._factory_path is not None and self._factory_path.orm is not self.writer:
             self._factory_path.orm.finish()
+        for plan in plans:
+            for attr, source in plan.later.items():
+                self._fill_later(plan.step, attr, source)
         return self.result
+
+    def _fill_later(self, step: Step, attr: str, source: Step) -> None:
+        """One UPDATE over the step's rows, by key arithmetic: each points at a row of ``source``
+        drawn from the key and the step's seed (an earlier row of its own, for a tree)."""
+        if step.name not in self.result.keys or source.name not in self.result.keys:
+            self.result.reasons[step.name] = (
+                f"{self.result.reasons.get(step.name, 'its rows were built by factory-boy')}; "
+                f"fill_later({attr!r}) needs keys seedkit numbered, so it stays NULL"
+            )
+            return
+        info = step.info
+        first, rows = self.result.keys[step.name]
+        target_first, target_rows = self.result.keys[source.name]
+        table, key = info.table, info.table.c[info.columns[info.attrs.index(info.pk)].name]
+        column = info.columns[info.attrs.index(info.links[attr].local[0])].name
+        salt = derive(self.seed, self.recipe.name, step.name, "later", attr) % _SPREAD
+        wide = cast(key, BigInteger)  # key times a prime overflows a 32-bit integer
+        if source is step:  # a tree: a quarter of the rows, the first included, are roots
+            where = (key.between(first + 1, first + rows - 1), (wide * _ROOTS + salt) % 4 != 0)
+            value = first + (wide * _SPREAD + salt) % (key - first)
+        else:
+            where = (key.between(first, first + rows - 1),)
+            value = target_first + (wide * _SPREAD + salt) % max(target_rows, 1)
+        if target_rows == 0:
+            return
+        statement = update(table).where(*where).values({column: value})
+        with failing_as(f"filling {info.name}.{column}", self.backend.driver_errors()):
+            self.lane.query(lambda conn: conn.execute(statement))
 
     def _factory(self) -> FactoryPath:
         """factory-boy's path, set up when a step first needs it."""
@@ -159,7 +199,7 @@ class Seeder:
 
     def _settle(self, info: TableInfo) -> None:
         self.writer.settle(info)
-        if self.hashes is not None:
+        if self.hashes is not None and info.name not in self._changed_later:
             self.hashes.settled(info.name)
 
     # -- per step -----------------------------------------------------------------------------
@@ -223,6 +263,8 @@ class Seeder:
     ) -> Sequence[tuple]:
         info = compiled.info
         first_id = self.keys.take(info, total)
+        if info.pk is not None:
+            self.result.keys[compiled.step.name] = (first_id, total)
         seq = self.keys.sequence_base(info)
         kept: list[tuple] = []
         keys = None

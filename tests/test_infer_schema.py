@@ -105,3 +105,53 @@ def test_distinct_needs_a_parent_and_something_to_pick():
     recipe.add(OrderItemFactory, per=orders, count=1, distinct=True)
     with pytest.raises(RecipeError, match="distinct=True needs per= .* and refs="):
         resolve(recipe)
+
+
+def _cycle_schema(key: str) -> list[str]:
+    return [
+        f"CREATE TABLE departments (id {key} PRIMARY KEY, name VARCHAR(80) NOT NULL, manager_id INTEGER)",
+        f"""CREATE TABLE employees (
+            id {key} PRIMARY KEY, department_id INTEGER NOT NULL REFERENCES departments (id),
+            mentor_id INTEGER REFERENCES employees (id), full_name VARCHAR(80) NOT NULL)""",
+        "ALTER TABLE departments ADD CONSTRAINT fk_manager FOREIGN KEY (manager_id) REFERENCES employees (id)",
+    ]
+
+
+def test_trees_and_cycles_are_filled_after_in_the_same_transaction(db_url, another_db, tmp_path):
+    key = "INTEGER" if db_url.startswith("sqlite") else "SERIAL"
+    statements = _cycle_schema(key)
+    if db_url.startswith("sqlite"):  # SQLite cannot add a foreign key to a table: declare it at once
+        statements = [
+            f"CREATE TABLE departments (id {key} PRIMARY KEY, name VARCHAR(80) NOT NULL, "
+            "manager_id INTEGER REFERENCES employees (id))",
+            statements[1],
+        ]
+    twin = another_db(db_url)
+    for url in (db_url, twin):
+        _create(url, statements)
+    report = _infer(db_url, "--rows", "60")
+    assert report["tables"]["departments"] == 60 and report["tables"]["employees"] > 60
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        managers = conn.execute(
+            text("SELECT d.manager_id, e.id FROM departments d LEFT JOIN employees e ON e.id = d.manager_id")
+        ).all()
+        mentors = conn.execute(text("SELECT id, mentor_id FROM employees ORDER BY id")).all()
+    engine.dispose()
+    assert all(m is not None and e == m for m, e in managers)  # every department has a manager who exists
+    assert mentors[0].mentor_id is None  # the first row is a root
+    assert all(r.mentor_id is None or r.mentor_id < r.id for r in mentors)  # a row's parent is an earlier row
+    with_mentor = sum(r.mentor_id is not None for r in mentors) / len(mentors)
+    assert 0.6 < with_mentor < 0.9, with_mentor
+    assert _infer(twin, "--rows", "60")["fingerprint"] == report["fingerprint"] == fingerprint_of(db_url)["overall"]
+
+    third = another_db(db_url)
+    _create(third, statements)
+    folder = tmp_path / "recipes"
+    assert cli("scaffold", "--out", str(folder), "--rows", "60", "--database-url", db_url).exit_code == 0
+    assert 'recipe.fill_later(employees, "mentor", employees)' in (folder / "inferred.py").read_text()
+    scaffolded = cli_json(
+        "run", "inferred", "--recipes", str(folder), "--no-migrate", "--seed", "11", "--database-url", third
+    )
+    assert scaffolded["fingerprint"] == report["fingerprint"]
