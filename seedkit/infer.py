@@ -306,7 +306,14 @@ def inferred_columns(model: type) -> dict[str, Declared]:
     evaluated: dict[str, Declared] = getattr(model, "__seedkit_declared__", {})
     declarations = {}
     for attr, column in zip(info.attrs, info.columns, strict=True):
-        if attr == info.pk or attr in linked or attr in info.defaults or column.server_default is not None:
+        if attr == info.pk or attr in linked:
+            continue
+        if isinstance(column.type, Integer) and column.primary_key and _referenced(column):
+            # A key children point at that seedkit does not number (part of a composite key):
+            # numbered here, so that the children know it, not left to the database's default.
+            declarations[attr] = Declared("factory.Sequence", ("lambda n: n + 1",))
+            continue
+        if attr in info.defaults or column.server_default is not None:
             continue
         if column.computed is not None or column.identity is not None:
             continue
@@ -325,6 +332,12 @@ def inferred_columns(model: type) -> dict[str, Declared]:
                 f"it, e.g. recipe.add({model.__name__}, ..., {attr}=factory.LazyFunction(...))."
             ) from None
     return declarations
+
+
+def _referenced(column: Column) -> bool:
+    """Whether a foreign key of any table in ``column``'s metadata points at it."""
+    tables = column.table.metadata.tables.values() if isinstance(column.table, Table) else []
+    return any(e.column is column for t in tables for fk in t.foreign_key_constraints for e in fk.elements)
 
 
 def inferred_factory(model: type) -> type[SQLAlchemyModelFactory]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import registry, relationship
 from sqlalchemy.sql.ddl import sort_tables
 
+from seedkit.backends import backend_of_connection
 from seedkit.checks import allowed, candidates, column_checks, multi_column_checks, passing
 from seedkit.config import INFER_ROWS
 from seedkit.errors import RecipeError
@@ -50,10 +51,30 @@ def reflect(conn: Connection) -> MetaData:
     """The tables ``conn`` sees, seedkit's own left out. A type SQLAlchemy does not know is
     reflected as NullType without the warning: inference says what it cannot fill, by name."""
     metadata = MetaData()
+    backend = backend_of_connection(conn)
+    partitions = set(backend.partitions(conn))  # rows go through the parent
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Did not recognize type", SAWarning)
-        metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES)
+        metadata.reflect(conn, only=lambda name, _: name not in IGNORED_TABLES | partitions)
+    _forget(metadata, partitions)
+    for table, (column, condition) in backend.partitioned(conn).items():
+        if table in metadata.tables:  # a partition key's values must fall inside some partition
+            metadata.tables[table].info["seedkit_partitions"] = (column, condition)
     return metadata
+
+
+def _forget(metadata: MetaData, partitions: set[str]) -> None:
+    """Drop partitions that reflection brought in anyway: PostgreSQL gives a foreign key to a
+    partitioned table one copy per partition, which SQLAlchemy reflects as keys of their own."""
+    for table in metadata.tables.values():
+        for fk in [c for c in table.constraints if isinstance(c, ForeignKeyConstraint)]:
+            if fk.referred_table.name in partitions:
+                table.constraints.discard(fk)
+                table.foreign_keys.difference_update(fk.elements)
+                for column in fk.columns:
+                    column.foreign_keys.difference_update(fk.elements)
+    for name in partitions & set(metadata.tables):
+        metadata.remove(metadata.tables[name])
 
 
 @dataclass(frozen=True)
@@ -189,14 +210,18 @@ def _evaluated(conn: Connection | None, table: Table) -> dict[str, Declared]:
             "this table, or override those columns so that every row satisfies it."
         )
     found: dict[str, Declared] = {}
+    partitioned = table.info.get("seedkit_partitions")
     for column in table.columns:
-        limits = allowed(column_checks(table, column), column.name)
+        checks = column_checks(table, column)
+        if partitioned is not None and partitioned[0] == column.name:
+            checks.append(partitioned[1])
+        limits = allowed(checks, column.name)
         if not limits.unparsed:
             continue
         kind = underlying(column.type)
         rng = random.Random(derive("checks", table.name, column.name))
-        tried = candidates(kind, rng)
-        accepted = passing(conn, column, kind, column_checks(table, column), tried) if conn and tried else []
+        tried = list(limits.values) if limits.values is not None else candidates(kind, rng)
+        accepted = passing(conn, column, kind, checks, tried) if conn and tried else []
         if not accepted:
             raise RecipeError(
                 f"Cannot infer {table.name}.{column.name}: no value seedkit tried satisfies CHECK "

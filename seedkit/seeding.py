@@ -301,7 +301,7 @@ class Seeder:
             if project is not None:
                 kept.extend(map(project, rows))
             self._progress(compiled.step.name, done, total)
-        self._move_sequence(info)
+        self._move_sequence(info, compiled.write_attrs)
         return kept if keys is None else keys
 
     def _worker_encoder(self, compiled: CompiledStep, project: object) -> Callable[[list[tuple]], bytes] | None:
@@ -349,10 +349,14 @@ class Seeder:
             found.append(self.uniquifiers[key])
         return found
 
-    def _move_sequence(self, info: TableInfo) -> None:
-        """Put the key's sequence (where the backend has one) past the ids seedkit assigned."""
+    def _move_sequence(self, info: TableInfo, written: Sequence[str] = ()) -> None:
+        """Put the key's sequence (where the backend has one) past the ids seedkit assigned, and
+        those of other key columns the step wrote (part of a composite key) past their values."""
         highest = self.keys.highest(info)
-        if info.pk is None or highest < 1:
-            return
-        column = info.column_name(info.pk)
-        self.lane.ask(lambda conn: self.backend.move_sequence(conn, info.table, column, highest))
+        if info.pk is not None and highest >= 1:
+            key = info.column_name(info.pk)
+            self.lane.ask(lambda conn: self.backend.move_sequence(conn, info.table, key, highest))
+        for attr in written:
+            column = info.columns[info.attrs.index(attr)]
+            if attr != info.pk and column.primary_key and column.server_default is not None:
+                self.lane.ask(lambda conn, name=column.name: self.backend.move_sequence(conn, info.table, name))

@@ -31,8 +31,8 @@ SCHEMA = [
 def _create(url: str, statements: list[str] = SCHEMA) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
+        for statement in statements:  # on the driver: a % in the SQL is no placeholder
+            conn.connection.driver_connection.execute(statement)
     engine.dispose()
 
 
@@ -153,5 +153,83 @@ def test_trees_and_cycles_are_filled_after_in_the_same_transaction(db_url, anoth
     assert 'recipe.fill_later(employees, "mentor", employees)' in (folder / "inferred.py").read_text()
     scaffolded = cli_json(
         "run", "inferred", "--recipes", str(folder), "--no-migrate", "--seed", "11", "--database-url", third
+    )
+    assert scaffolded["fingerprint"] == report["fingerprint"]
+
+
+PARTITIONED = [
+    "CREATE TABLE customers (id serial PRIMARY KEY, email varchar(120) NOT NULL UNIQUE)",
+    """CREATE TABLE events (
+        id bigserial, customer_id integer NOT NULL REFERENCES customers (id), happened_at timestamptz NOT NULL,
+        kind varchar(20) NOT NULL, PRIMARY KEY (id, happened_at)) PARTITION BY RANGE (happened_at)""",
+    "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+    "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    """CREATE TABLE shops (id serial, region char(2) NOT NULL CHECK (region IN ('eu', 'us')), name text NOT NULL,
+        PRIMARY KEY (id, region)) PARTITION BY LIST (region)""",
+    "CREATE TABLE shops_eu PARTITION OF shops FOR VALUES IN ('eu')",
+    "CREATE TABLE shops_us PARTITION OF shops FOR VALUES IN ('us')",
+    """CREATE TABLE stock (
+        shop_id integer NOT NULL, region char(2) NOT NULL, sku varchar(12) NOT NULL, quantity integer NOT NULL,
+        PRIMARY KEY (shop_id, region, sku), FOREIGN KEY (shop_id, region) REFERENCES shops (id, region))""",
+]
+
+
+def test_partitioned_tables_and_composite_foreign_keys(pg_url, another_db, tmp_path):
+    twin, third = another_db(pg_url), another_db(pg_url)
+    for url in (pg_url, twin, third):
+        _create(url, PARTITIONED)
+    report = _infer(pg_url, "--rows", "50")
+    assert set(report["tables"]) == {"customers", "events", "shops", "stock"}  # partitions fill through parents
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        spread = dict(conn.execute(text("SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1")).all())
+        regions = dict(conn.execute(text("SELECT tableoid::regclass::text, count(*) FROM shops GROUP BY 1")).all())
+        orphans = conn.execute(
+            text(
+                "SELECT count(*) FROM stock s LEFT JOIN shops p ON p.id = s.shop_id AND p.region = s.region WHERE p.id IS NULL"
+            )
+        ).scalar()
+        sequence, highest = conn.execute(text("SELECT (SELECT last_value FROM shops_id_seq), max(id) FROM shops")).one()
+    engine.dispose()
+    assert set(spread) == {"events_2025", "events_2026"} and sum(spread.values()) == report["tables"]["events"]
+    assert set(regions) == {"shops_eu", "shops_us"} and report["tables"]["stock"] > 0 and orphans == 0
+    assert sequence == highest  # the serial inside the composite key moved past the keys seedkit wrote
+    assert _infer(twin, "--rows", "50")["fingerprint"] == report["fingerprint"] == fingerprint_of(pg_url)["overall"]
+
+    folder = tmp_path / "recipes"
+    assert cli("scaffold", "--out", str(folder), "--rows", "50", "--database-url", pg_url).exit_code == 0
+    scaffolded = cli_json(
+        "run", "inferred", "--recipes", str(folder), "--no-migrate", "--seed", "11", "--database-url", third
+    )
+    assert scaffolded["fingerprint"] == report["fingerprint"]
+
+
+def test_the_whole_hard_schema_is_seeded_from_plain_sql(pg_url, another_db, tmp_path):
+    """Issue #14's schema at once: enums, a domain with a CHECK, other CHECKs, arrays, bytea, a
+    tsvector a trigger maintains, a range-partitioned table, a self-reference, a foreign-key
+    cycle, a junction table with a composite key, a view."""
+    from tests.test_checks import PG_SCHEMA
+
+    schema = [
+        *PG_SCHEMA,
+        *PARTITIONED,
+        *_cycle_schema("SERIAL"),
+        """CREATE TABLE people_shops (person_id integer NOT NULL REFERENCES people (id),
+            shop_id integer NOT NULL, region char(2) NOT NULL, FOREIGN KEY (shop_id, region) REFERENCES shops (id, region),
+            PRIMARY KEY (person_id, shop_id, region))""",
+        "CREATE VIEW busy_customers AS SELECT customer_id, count(*) FROM events GROUP BY customer_id",
+    ]
+    twin, third = another_db(pg_url), another_db(pg_url)
+    for url in (pg_url, twin, third):
+        _create(url, schema)
+    report = cli_json("run", "--infer", "--no-migrate", "--rows", "200", "--seed", "1", "--database-url", pg_url)
+    tables = {"people", "customers", "events", "shops", "stock", "departments", "employees", "people_shops"}
+    assert set(report["tables"]) == tables and all(report["tables"][t] > 0 for t in tables)
+    again = cli_json("run", "--infer", "--no-migrate", "--rows", "200", "--seed", "1", "--database-url", twin)
+    assert again["fingerprint"] == report["fingerprint"] == fingerprint_of(pg_url)["overall"]
+    folder = tmp_path / "recipes"
+    assert cli("scaffold", "--out", str(folder), "--rows", "200", "--database-url", pg_url).exit_code == 0
+    scaffolded = cli_json(
+        "run", "inferred", "--recipes", str(folder), "--no-migrate", "--seed", "1", "--database-url", third
     )
     assert scaffolded["fingerprint"] == report["fingerprint"]

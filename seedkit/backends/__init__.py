@@ -129,8 +129,19 @@ class Backend:
         The COPY writer drops keys, indexes and foreign keys itself, in pg_restore's order."""
         return []
 
-    def move_sequence(self, conn: Connection, table: Table, column: str, highest: int) -> None:
-        """Put the key's sequence past ``highest``, the last key seedkit assigned (if it has one)."""
+    def move_sequence(self, conn: Connection, table: Table, column: str, highest: int | None = None) -> None:
+        """Put the key's sequence past ``highest``, the last key seedkit assigned, or past the
+        column's largest value (None), if the column has a sequence."""
+
+    def partitions(self, conn: Connection) -> dict[str, str]:
+        """Each partition's name and the SQL condition its rows meet, for tables split into
+        partitions (rows go through the parent; none here)."""
+        return {}
+
+    def partitioned(self, conn: Connection) -> dict[str, tuple[str, str]]:
+        """Each partitioned table's partition key column and the condition (SQL) some
+        partition accepts; a table whose key is an expression is absent."""
+        return {}
 
     def templates(self, url: URL, folder: Path) -> TemplateStore:
         """Where seeded copies of ``url``'s database are kept (``folder``: the cache folder, for

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -228,19 +229,72 @@ class PostgreSQL(Backend):
         triggers = "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)"
         return not conn.exec_driver_sql(triggers).scalar()
 
+    def partitions(self, conn: Connection) -> dict[str, str]:
+        rows = conn.execute(_PARTITIONS).all()
+        return {row.part: _bound_condition(row.bound, row.keydef) for row in rows}
+
+    def partitioned(self, conn: Connection) -> dict[str, tuple[str, str]]:
+        found: dict[str, list[str]] = {}
+        keys: dict[str, str] = {}
+        for row in conn.execute(_PARTITIONS).all():
+            key = _partition_key(row.keydef)
+            if key is None:
+                continue
+            keys[row.parent] = key
+            found.setdefault(row.parent, []).append(_bound_condition(row.bound, row.keydef))
+        return {
+            parent: (keys[parent], " OR ".join(f"({c})" for c in conditions)) for parent, conditions in found.items()
+        }
+
     def templates(self, url: URL, folder: Path) -> PostgreSQLTemplates:
         """Template databases on the target's server (``folder`` is not used)."""
         from seedkit.backends.postgresql_templates import PostgreSQLTemplates
 
         return PostgreSQLTemplates(url, self.resolve(url).database)
 
-    def move_sequence(self, conn: Connection, table: Table, column: str, highest: int) -> None:
+    def move_sequence(self, conn: Connection, table: Table, column: str, highest: int | None = None) -> None:
         """``setval`` on a serial or identity column's sequence, if the column has one."""
         table_sql = conn.dialect.identifier_preparer.format_table(table)
+        if highest is None:
+            column_sql = conn.dialect.identifier_preparer.quote(column)
+            highest = conn.exec_driver_sql(f"SELECT max({column_sql}) FROM {table_sql}").scalar()
+            if highest is None:
+                return
         move = text(
             "SELECT setval(seq, :m) FROM (SELECT pg_get_serial_sequence(:t, :c) AS seq) s WHERE seq IS NOT NULL"
         )
         conn.execute(move, {"t": table_sql, "c": column, "m": highest})
+
+
+# Partitions of partitioned tables, with their bounds and their parent's key.
+_PARTITIONS = text(
+    "SELECT p.relname AS parent, c.relname AS part, pg_get_expr(c.relpartbound, c.oid) AS bound, "
+    "pg_get_partkeydef(p.oid) AS keydef FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "JOIN pg_class p ON p.oid = i.inhparent WHERE c.relispartition AND p.relkind = 'p' "
+    "AND c.relnamespace = current_schema()::regnamespace ORDER BY p.relname, c.relname"
+)
+
+
+def _partition_key(keydef: str) -> str | None:
+    """The column of ``RANGE (x)`` or ``LIST (x)``; None for an expression or several columns."""
+    match = re.fullmatch(r"(?:RANGE|LIST|HASH) \((\w+)\)", keydef)
+    return match.group(1) if match else None
+
+
+def _bound_condition(bound: str, keydef: str) -> str:
+    """A partition's ``FOR VALUES …`` as a condition on its key column (TRUE for DEFAULT)."""
+    key = _partition_key(keydef)
+    ranged = re.fullmatch(r"FOR VALUES FROM \((.+)\) TO \((.+)\)", bound)
+    listed = re.fullmatch(r"FOR VALUES IN \((.+)\)", bound)
+    if key is None or bound == "DEFAULT":
+        return "TRUE"
+    if ranged:
+        low, high = ranged.groups()
+        parts = [f"{key} >= {low}" if low != "MINVALUE" else "", f"{key} < {high}" if high != "MAXVALUE" else ""]
+        return " AND ".join(p for p in parts if p) or "TRUE"
+    if listed:
+        return f"{key} IN ({listed.group(1)})"
+    return "TRUE"  # hash partitions take every value
 
 
 # The session holding the run lock: a bigint advisory key is (classid, objid) = (high, low) 32 bits.

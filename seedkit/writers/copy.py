@@ -24,16 +24,18 @@ from seedkit.writers import bind_processors, check, encode, target
 from seedkit.writers.copy_text import TextEncoder
 
 # What _relax drops, from the catalog. Foreign keys of the table itself, and with :referencing
-# those of other tables pointing at it: (table, referenced table, name, definition).
+# those of other tables pointing at it: (table, referenced table, name, definition). The copies
+# a partitioned table's constraints leave on its partitions (conparentid) go with the parent's.
 _FOREIGN_KEYS = """
 SELECT conrelid::regclass::text, confrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
 FROM pg_constraint
-WHERE contype = 'f' AND (conrelid = CAST(:t AS regclass) OR (:referencing AND confrelid = CAST(:t AS regclass)))
+WHERE contype = 'f' AND conparentid = 0
+AND (conrelid = CAST(:t AS regclass) OR (:referencing AND confrelid = CAST(:t AS regclass)))
 ORDER BY conrelid, conname
 """
 _KEYS = """
 SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
-WHERE contype IN ('p', 'u') AND conrelid = CAST(:t AS regclass)
+WHERE contype IN ('p', 'u') AND conparentid = 0 AND conrelid = CAST(:t AS regclass)
 AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = conindid AND x.indisreplident)
 ORDER BY contype, conname
 """
