@@ -4,7 +4,8 @@ One command, one process tree, one run, on the demo schema:
 
   (1) `seedkit run demo` with the default path into PostgreSQL (COPY), at ~1.2M rows and at half
       that (peak RSS at both: memory must stay flat), with --workers 2, with --dask on a
-      LocalCluster of two one-thread workers (same fingerprint?), and into a SQLite file
+      LocalCluster of two one-thread workers (same fingerprint?), with --infer and no recipe on
+      the demo's schema at about as many rows (time a row against the recipe's), and into a SQLite file
       at a smaller size; with the CPU seconds of seedkit's process and of the PostgreSQL backends
       serving it (a local server only), which say who the run waited for;
   (2) factory-boy `create_batch` with commit persistence, at a small size;
@@ -94,10 +95,12 @@ class Database:
         self.admin.dispose()
 
 
-def seedkit_run(url: str, scale: float, *extra: str, server: ServerCpu | None = None) -> dict:
+def seedkit_run(url: str, scale: float, *extra: str, server: ServerCpu | None = None, infer: int = 0) -> dict:
     """(1): the real CLI in a child process; its own report's seconds, the child's peak RSS and
-    CPU time, and (with ``server``) the CPU time of the PostgreSQL backends serving it."""
-    args = [sys.executable, "-m", "seedkit", "run", "demo", "--seed", "42", "--scale", str(scale)]
+    CPU time, and (with ``server``) the CPU time of the PostgreSQL backends serving it. With
+    ``infer``, no recipe: every table of the demo's schema, ``infer`` rows a parent table."""
+    recipe = ["--infer", "--rows", str(infer)] if infer else ["demo", "--scale", str(scale)]
+    args = [sys.executable, "-m", "seedkit", "run", *recipe, "--seed", "42"]
     args += ["--json", "-q", "--database-url", url, *extra]
     with tempfile.TemporaryFile("w+") as errors, server or contextlib.nullcontext():
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -320,6 +323,7 @@ def main() -> None:
             ("1 seedkit run, half size", lambda: _pg_run(db, args.scale / 2)),
             ("1 seedkit run, --workers 2", lambda: _pg_run(db, args.scale, "--workers", "2")),
             ("1 seedkit run, --dask (LocalCluster)", lambda: _dask_run(db, args.scale)),
+            ("1 seedkit run --infer (no recipe)", lambda: _pg_run(db, args.scale, infer=_infer_rows(args.scale))),
             ("1 seedkit run (SQLite file)", lambda: _sqlite_run(args.sqlite_scale)),
             ("2 factory-boy create_batch, commit", lambda: factory_boy_create_batch(db.new(), args.create_items)),
             ("3 factory-boy build + add_all", lambda: factory_boy_build_add_all(db.new(), args.build_items)),
@@ -376,6 +380,12 @@ def main() -> None:
     console.print(
         f"--dask on a LocalCluster of 2 one-thread workers ran at {summary['ratio_dask_over_1']}x one process, "
         f"{'the same' if summary['dask_same_fingerprint'] else 'a DIFFERENT'} fingerprint"
+    )
+    inferred = results["1 seedkit run --infer (no recipe)"]
+    summary["ratio_infer_time_over_recipe"] = round(one["rows_per_s"] / inferred["rows_per_s"], 2)
+    console.print(
+        f"--infer on the demo's schema ({inferred['rows']:,} rows) took {summary['ratio_infer_time_over_recipe']}x "
+        "the hand-written recipe's time a row (target 1.5)"
     )
     summary["cache"] = cached
     for size, c in cached.items():
@@ -620,9 +630,16 @@ def per_test_setup(admin_url: str, tests: int = 40) -> dict[str, float]:
     return medians
 
 
-def _pg_run(db: Database, scale: float, *extra: str) -> dict:
+def _pg_run(db: Database, scale: float, *extra: str, infer: int = 0) -> dict:
     url = db.new()
-    return seedkit_run(url, scale, *extra, server=ServerCpu(db.admin, make_url(url).database))
+    return seedkit_run(url, scale, *extra, server=ServerCpu(db.admin, make_url(url).database), infer=infer)
+
+
+# Rows a parent table gets so that --infer fills the demo's schema with about as many rows as
+# --scale does: 3 parent tables, then 0-5 children a parent (2.5 on average) down two levels.
+def _infer_rows(scale: float) -> int:
+    demo_rows_per_scale = 600  # ~1.2M rows at --scale 2000
+    return round(scale * demo_rows_per_scale / (3 + 2.5 + 2.5 * 2.5 + 2.5))
 
 
 def _dask_run(db: Database, scale: float) -> dict:

@@ -248,3 +248,17 @@ def passing(conn: Connection, column: Column, kind: object, checks: list[str], t
     )
     accepted = dict.fromkeys(conn.execute(query, {f"v{i}": v for i, v in enumerate(tried)}).scalars())
     return list(accepted)[:KEPT]
+
+
+def ordering(sql: str, table: Table) -> tuple[str, str, bool] | None:
+    """``(earlier, later, strict)`` for a CHECK that orders two columns (``ends_at > starts_at``,
+    ``low <= high``); None for any other shape."""
+    text = _CAST.sub("", sql).strip()
+    while text.startswith("(") and _closing(text, 0) == len(text) - 1:
+        text = text[1:-1].strip()
+    names = "|".join(re.escape(c.name) for c in table.columns)
+    match = re.fullmatch(rf'\(?"?({names})"?\)?\s*(<=|>=|<|>)\s*\(?"?({names})"?\)?', text)
+    if match is None or match.group(1) == match.group(3):
+        return None
+    left, op, right = match.groups()
+    return (left, right, op == "<") if op in ("<", "<=") else (right, left, op == ">")

@@ -11,6 +11,7 @@ Keys seedkit numbers, foreign keys (filled through ``per=``/``refs=``) and colum
 from __future__ import annotations
 
 import datetime
+import random
 import re
 import uuid
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ class Declared:
             "uuid": uuid,
             "Decimal": Decimal,
             "datetime": datetime,
+            "random": random,
             **dict(self.names),
         }
         return eval(self.source, namespace)  # noqa: S307 - our own generated source, never input
@@ -128,6 +130,24 @@ def choice_of(values: list[Any]) -> Declared:
     if any(isinstance(v, datetime.date) for v in values):
         imports.append("import datetime")
     return Declared("factory.fuzzy.FuzzyChoice", (repr(values),), tuple(imports))
+
+
+def after(earlier: Column, later: Column, *, strict: bool) -> Declared:
+    """``later`` drawn after ``earlier`` in the same row (a CHECK ``later > earlier``): a random
+    step of the column's kind, from the seeded ``random``; NULL where ``earlier`` is."""
+    kind = underlying(later.type)
+    low = 1 if strict else 0
+    if isinstance(kind, (DateTime, Date)):
+        unit = "hours=random.randint({}, 24 * 30)" if isinstance(kind, DateTime) else "days=random.randint({}, 30)"
+        step = f"datetime.timedelta({unit.format(low)})"
+        imports = ("import datetime", "import random", "import factory")
+    elif isinstance(kind, (Integer, Numeric)):
+        step, imports = f"random.randint({low}, 100)", ("import random", "import factory")
+    else:
+        raise CannotFill(later)
+    first = earlier.key
+    source = f"lambda o: None if o.{first} is None else o.{first} + {step}"
+    return Declared("factory.LazyAttribute", (source,), imports)
 
 
 def _faker(provider: str, **kwargs: Any) -> Declared:

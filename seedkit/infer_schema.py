@@ -22,11 +22,11 @@ from sqlalchemy.orm import registry, relationship
 from sqlalchemy.sql.ddl import sort_tables
 
 from seedkit.backends import backend_of_connection
-from seedkit.checks import allowed, candidates, column_checks, multi_column_checks, passing
+from seedkit.checks import allowed, candidates, column_checks, multi_column_checks, ordering, passing
 from seedkit.config import INFER_ROWS
 from seedkit.errors import RecipeError
 from seedkit.fingerprints import IGNORED_TABLES
-from seedkit.infer import Declared, choice_of, underlying
+from seedkit.infer import Declared, after, choice_of, underlying
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.schema import ordered_tables, table_info
@@ -61,6 +61,12 @@ def reflect(conn: Connection) -> MetaData:
         if table in metadata.tables:  # a partition key's values must fall inside some partition
             metadata.tables[table].info["seedkit_partitions"] = (column, condition)
     return metadata
+
+
+def _unfillable(table: Table, name: str) -> bool:
+    """Whether seedkit leaves ``name`` to the database (so it cannot draw a column after it)."""
+    column = table.c[name]
+    return column.server_default is not None or column.computed is not None or column.identity is not None
 
 
 def _forget(metadata: MetaData, partitions: set[str]) -> None:
@@ -201,15 +207,17 @@ def map_tables(metadata: MetaData, conn: Connection | None = None) -> dict[str, 
 
 def _evaluated(conn: Connection | None, table: Table) -> dict[str, Declared]:
     """Each column's declaration where a CHECK of another shape constrains it: the values among
-    seeded candidates that the server accepts. A CHECK across columns is refused, named."""
-    spanning = multi_column_checks(table)
-    if spanning:
-        sql, columns = spanning[0]
-        raise RecipeError(
-            f"Cannot infer {table.name}: CHECK ({sql}) relates columns {', '.join(columns)}; write a recipe for "
-            "this table, or override those columns so that every row satisfies it."
-        )
+    seeded candidates that the server accepts; for a CHECK ordering two columns, the later one
+    drawn after the earlier. Any other CHECK across columns is refused, named."""
     found: dict[str, Declared] = {}
+    for sql, columns in multi_column_checks(table):
+        ordered = ordering(sql, table)
+        if ordered is None or _unfillable(table, ordered[0]) or _unfillable(table, ordered[1]):
+            raise RecipeError(
+                f"Cannot infer {table.name}: CHECK ({sql}) relates columns {', '.join(columns)}; write a recipe for "
+                "this table, or override those columns so that every row satisfies it."
+            )
+        found[table.c[ordered[1]].key] = after(table.c[ordered[0]], table.c[ordered[1]], strict=ordered[2])
     partitioned = table.info.get("seedkit_partitions")
     for column in table.columns:
         checks = column_checks(table, column)
