@@ -233,3 +233,10 @@ def test_the_whole_hard_schema_is_seeded_from_plain_sql(pg_url, another_db, tmp_
         "run", "inferred", "--recipes", str(folder), "--no-migrate", "--seed", "1", "--database-url", third
     )
     assert scaffolded["fingerprint"] == report["fingerprint"]
+
+
+def test_the_demo_schema_inferred_gives_one_fingerprint_on_both_backends(sqlite_url, pg_url):
+    on_sqlite = cli_json("run", "--infer", "--rows", "40", "--database-url", sqlite_url)
+    on_postgresql = cli_json("run", "--infer", "--rows", "40", "--database-url", pg_url)
+    assert on_sqlite["tables"] == on_postgresql["tables"]
+    assert on_sqlite["fingerprint"] == on_postgresql["fingerprint"]
