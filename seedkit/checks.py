@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -113,46 +114,35 @@ def _parse(sql: str, name: str) -> Allowed | None:
 
 def _conjuncts(text: str) -> list[str]:
     """``a AND b AND c``, split at the top level (not inside parentheses or quotes)."""
+    text = _unwrap(text)
+    cuts = [i for i, _, depth in _outside_quotes(text) if depth == 0 and text[i : i + 5].upper() == " AND "]
+    bounds = zip([0, *(c + 5 for c in cuts)], [*cuts, len(text)], strict=True)
+    return [_unwrap(text[start:end]) for start, end in bounds]
+
+
+def _unwrap(text: str) -> str:
+    """``((x > 1))`` as ``x > 1``: parentheses around the whole of it, removed."""
     text = text.strip()
-    while text.startswith("(") and _closing(text, 0) == len(text) - 1:
+    while text.startswith("(") and _closing(text) == len(text) - 1:
         text = text[1:-1].strip()
-    parts, depth, quoted, start, i = [], 0, False, 0, 0
-    while i < len(text):
-        char = text[i]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and text[i : i + 5].upper() == " AND ":
-            parts.append(text[start:i])
-            start = i + 5
-            i += 4
-        i += 1
-    parts.append(text[start:])
-    cleaned = []
-    for part in parts:
-        part = part.strip()
-        while part.startswith("(") and _closing(part, 0) == len(part) - 1:
-            part = part[1:-1].strip()
-        cleaned.append(part)
-    return cleaned
+    return text
 
 
-def _closing(text: str, opening: int) -> int:
+def _outside_quotes(text: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, depth)`` of every character outside quotes, depth counting the
+    parentheses open after it."""
     depth, quoted = 0, False
-    for i in range(opening, len(text)):
-        char = text[i]
+    for i, char in enumerate(text):
         if char == "'":
             quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+        elif not quoted:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            yield i, char, depth
+
+
+def _closing(text: str) -> int:
+    """Where the parenthesis opening ``text`` closes (-1: nowhere)."""
+    return next((i for i, char, depth in _outside_quotes(text) if char == ")" and depth == 0), -1)
 
 
 _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "="}
@@ -253,9 +243,7 @@ def passing(conn: Connection, column: Column, kind: object, checks: list[str], t
 def ordering(sql: str, table: Table) -> tuple[str, str, bool] | None:
     """``(earlier, later, strict)`` for a CHECK that orders two columns (``ends_at > starts_at``,
     ``low <= high``); None for any other shape."""
-    text = _CAST.sub("", sql).strip()
-    while text.startswith("(") and _closing(text, 0) == len(text) - 1:
-        text = text[1:-1].strip()
+    text = _unwrap(_CAST.sub("", sql))
     names = "|".join(re.escape(c.name) for c in table.columns)
     match = re.fullmatch(rf'\(?"?({names})"?\)?\s*(<=|>=|<|>)\s*\(?"?({names})"?\)?', text)
     if match is None or match.group(1) == match.group(3):

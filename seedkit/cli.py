@@ -439,9 +439,9 @@ def _seed(
     if dask is not None and options["workers"] != 1:
         raise _fail("--dask and --workers exclude each other (the cluster's workers generate).", 2)
     plan = None
-    if isinstance(recipe, str) and _cached(recipe, settings, options):
-        pass  # a clone of a kept template: nothing to plan, no recipe to import
-    elif isinstance(recipe, str):  # an inferred recipe exists only once the run has migrated
+    # An inferred recipe exists only once the run has migrated; a clone of a kept template
+    # needs no plan, and its recipe is never imported.
+    if isinstance(recipe, str) and not _cached(recipe, settings, options):
         recipe = seedkit.resolve_recipe(settings, recipe)
         plan = seedkit.plan(recipe, settings=settings, scale=options["scale"])
         _check_size(plan, yes, silent)

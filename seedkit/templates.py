@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,9 +64,6 @@ class Template:
         except (TypeError, ValueError):
             return None
 
-    def with_location(self, name: str, size: int) -> Template:
-        return replace(self, name=name, size=size)
-
 
 @dataclass
 class Restored:
@@ -74,7 +71,6 @@ class Restored:
 
     template: Template
     sessions_ended: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 # Called with the URL of the finished copy before it replaces the target: the run writes its

@@ -92,17 +92,10 @@ def test_another_seed_or_scale_is_another_template(sqlite_url, now):
     assert _reset(sqlite_url, now)["cache"]["hit"] is True
 
 
-def _key(settings: seedkit.Settings, recipe: str = "demo") -> str:
+def _key(settings: seedkit.Settings, **changed) -> str:
     url = parse_url(settings.database_url)
-    return cache_key(
-        seedkit.resolve_recipe(settings, recipe),
-        settings,
-        seed=0,
-        scale=1.0,
-        clock=parse_now(None),
-        backend=backend_of(url),
-        server_version="3",
-    )
+    facts = {"seed": 0, "scale": 1.0, "clock": parse_now(None), "backend": backend_of(url), "server_version": "3"}
+    return cache_key(seedkit.resolve_recipe(settings, "demo"), settings, **(facts | changed))
 
 
 def test_the_key_covers_recipe_sources_migrations_and_the_server(tmp_path, sqlite_url):
@@ -122,23 +115,8 @@ def test_the_key_covers_recipe_sources_migrations_and_the_server(tmp_path, sqlit
     revision.write_text(revision.read_text() + "\n# an edit\n")
     assert _key(settings) != edited
 
-    same = {"clock": parse_now(None), "backend": backend_of(parse_url(sqlite_url)), "server_version": "3"}
-    resolved = seedkit.resolve_recipe(settings, "demo")
-    assert cache_key(resolved, settings, seed=0, scale=2, **same) == cache_key(
-        resolved, settings, seed=0, scale=2.0, **same
-    )
-
-    url = parse_url(sqlite_url)
-    other_server = cache_key(
-        seedkit.resolve_recipe(settings, "demo"),
-        settings,
-        seed=0,
-        scale=1.0,
-        clock=parse_now(None),
-        backend=backend_of(url),
-        server_version="4",
-    )
-    assert other_server != _key(settings)
+    assert _key(settings, scale=2) == _key(settings, scale=2.0)  # from Python and from --scale
+    assert _key(settings, server_version="4") != _key(settings)
 
 
 def test_project_modules_a_recipe_imports_are_sources_and_installed_ones_are_not(tmp_path):
