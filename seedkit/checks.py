@@ -45,10 +45,7 @@ def column_checks(table: Table, column: Column) -> list[str]:
     its domain's (``VALUE`` standing for the column)."""
     found = []
     others = [c.name for c in table.columns if c is not column]
-    for constraint in table.constraints:
-        if not isinstance(constraint, CheckConstraint):
-            continue
-        sql = str(constraint.sqltext)
+    for sql in _check_sql(table):
         if _mentions(sql, column.name) and not any(_mentions(sql, other) for other in others):
             found.append(sql)
     check = getattr(column.type, "check", None)  # a PostgreSQL DOMAIN's
@@ -60,13 +57,17 @@ def column_checks(table: Table, column: Column) -> list[str]:
 def multi_column_checks(table: Table) -> list[tuple[str, list[str]]]:
     """``(SQL, columns)`` of the CHECKs that compare several columns of ``table``."""
     found = []
-    for constraint in table.constraints:
-        if isinstance(constraint, CheckConstraint):
-            sql = str(constraint.sqltext)
-            named = [c.name for c in table.columns if _mentions(sql, c.name)]
-            if len(named) > 1:
-                found.append((sql, named))
+    for sql in _check_sql(table):
+        named = [c.name for c in table.columns if _mentions(sql, c.name)]
+        if len(named) > 1:
+            found.append((sql, named))
     return found
+
+
+def _check_sql(table: Table) -> list[str]:
+    """The SQL of the table's CHECKs, sorted: ``Table.constraints`` is a set, whose order would
+    differ between processes (and so would the values drawn for them)."""
+    return sorted(str(c.sqltext) for c in table.constraints if isinstance(c, CheckConstraint))
 
 
 def _mentions(sql: str, name: str) -> bool:
@@ -206,8 +207,9 @@ def candidates(kind: object, rng: random.Random) -> list[object] | None:
     """Values of ``kind`` to try against a CHECK; None for a type this cannot draw."""
     from sqlalchemy import Date, DateTime, Float, Integer, Numeric, String
 
-    if isinstance(kind, Integer):
-        return [rng.randint(-100, 1000) if i % 2 else rng.randint(0, 100_000) for i in range(CANDIDATES)]
+    if isinstance(kind, Integer):  # small numbers first: sums and products of columns stay in range
+        spans = ((0, 100), (-100, 1000), (0, 100_000))
+        return [rng.randint(*spans[i % 3]) for i in range(CANDIDATES)]
     if isinstance(kind, Float):
         return [round(rng.uniform(-100, 1000), 2) for _ in range(CANDIDATES)]
     if isinstance(kind, Numeric):
@@ -227,16 +229,19 @@ def candidates(kind: object, rng: random.Random) -> list[object] | None:
     return None
 
 
-def passing(conn: Connection, column: Column, kind: object, checks: list[str], tried: list[object]) -> list[object]:
-    """The values of ``tried`` that every one of ``checks`` accepts, as the server judges them
-    (a common table expression: both backends name a VALUES list's column that way)."""
-    name = conn.dialect.identifier_preparer.quote(column.name)
-    rows = ", ".join(f"(:v{i})" for i in range(len(tried)))
+def passing(conn: Connection, columns: list[Column], checks: list[str], tried: list[tuple]) -> list[tuple]:
+    """The rows of ``tried`` (a value per column) that every one of ``checks`` accepts, as the
+    server judges them (a common table expression: both backends name a VALUES list's columns
+    that way), in the order tried, at most :data:`KEPT` of them."""
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in columns)
+    rows = ", ".join("(" + ", ".join(f":v{i}_{j}" for j in range(len(columns))) + ")" for i in range(len(tried)))
     where = " AND ".join(f"({sql})" for sql in checks)
     query = text(
-        f"WITH seedkit_candidates ({name}) AS (VALUES {rows}) SELECT {name} FROM seedkit_candidates WHERE {where}"
+        f"WITH seedkit_candidates ({names}) AS (VALUES {rows}) SELECT {names} FROM seedkit_candidates WHERE {where}"
     )
-    accepted = dict.fromkeys(conn.execute(query, {f"v{i}": v for i, v in enumerate(tried)}).scalars())
+    bound = {f"v{i}_{j}": v for i, row in enumerate(tried) for j, v in enumerate(row)}
+    accepted = dict.fromkeys(tuple(row) for row in conn.execute(query, bound))
     return list(accepted)[:KEPT]
 
 

@@ -124,12 +124,23 @@ class Declared:
 
 def choice_of(values: list[Any]) -> Declared:
     """A column drawing from ``values`` (what its CHECK lets through), written out literally."""
-    imports = ["import factory", "import factory.fuzzy"]
+    return Declared("factory.fuzzy.FuzzyChoice", (repr(values),), ("import factory.fuzzy", *_literal_imports(values)))
+
+
+def cycle_of(values: list[Any]) -> Declared:
+    """A column taking ``values`` in turn, row by row: columns cycled through lists of one
+    length keep their values together (combinations a CHECK across them accepted)."""
+    return Declared("factory.Iterator", (repr(values),), tuple(_literal_imports(values)))
+
+
+def _literal_imports(values: list[Any]) -> list[str]:
+    """What the ``repr`` of ``values`` names."""
+    imports = ["import factory"]
     if any(isinstance(v, Decimal) for v in values):
         imports.append("from decimal import Decimal")
     if any(isinstance(v, datetime.date) for v in values):
         imports.append("import datetime")
-    return Declared("factory.fuzzy.FuzzyChoice", (repr(values),), tuple(imports))
+    return imports
 
 
 def after(earlier: Column, later: Column, *, strict: bool) -> Declared:

@@ -16,22 +16,34 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Integer, MetaData, Table
+from sqlalchemy import Column, Connection, ForeignKeyConstraint, Integer, MetaData, Table
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import registry, relationship
 from sqlalchemy.sql.ddl import sort_tables
 
 from seedkit.backends import backend_of_connection
-from seedkit.checks import allowed, candidates, column_checks, multi_column_checks, ordering, passing
+from seedkit.checks import (
+    CANDIDATES,
+    Allowed,
+    allowed,
+    candidates,
+    column_checks,
+    multi_column_checks,
+    ordering,
+    passing,
+)
 from seedkit.config import INFER_ROWS
 from seedkit.errors import RecipeError
 from seedkit.fingerprints import IGNORED_TABLES
-from seedkit.infer import Declared, after, choice_of, underlying
+from seedkit.infer import Declared, after, choice_of, cycle_of, underlying
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Recipe, Step
 from seedkit.schema import ordered_tables, table_info
 
 DEFAULT_ROWS = INFER_ROWS
+# Combinations tried against a CHECK across columns: each column's chance of passing multiplies,
+# so more than for one column (the bound parameters stay far below either backend's limit).
+TOGETHER = 2048
 PER_PARENT = Between(0, 5)  # rows of a child table per row of its parent
 
 
@@ -208,35 +220,78 @@ def map_tables(metadata: MetaData, conn: Connection | None = None) -> dict[str, 
 def _evaluated(conn: Connection | None, table: Table) -> dict[str, Declared]:
     """Each column's declaration where a CHECK of another shape constrains it: the values among
     seeded candidates that the server accepts; for a CHECK ordering two columns, the later one
-    drawn after the earlier. Any other CHECK across columns is refused, named."""
+    drawn after the earlier; for any other CHECK across columns, rows of values tried together."""
     found: dict[str, Declared] = {}
-    for sql, columns in multi_column_checks(table):
-        ordered = ordering(sql, table)
-        if ordered is None or _unfillable(table, ordered[0]) or _unfillable(table, ordered[1]):
+    for checks, names in _spanning(table):
+        ordered = ordering(checks[0], table) if len(checks) == 1 else None
+        if any(_unfillable(table, n) for n in names):
             raise RecipeError(
-                f"Cannot infer {table.name}: CHECK ({sql}) relates columns {', '.join(columns)}; write a recipe for "
-                "this table, or override those columns so that every row satisfies it."
+                f"Cannot infer {table.name}: CHECK ({checks[0]}) relates columns {', '.join(names)}, some of which "
+                "the database fills; write a recipe for this table."
             )
-        found[table.c[ordered[1]].key] = after(table.c[ordered[0]], table.c[ordered[1]], strict=ordered[2])
+        if ordered is not None:
+            found[table.c[ordered[1]].key] = after(table.c[ordered[0]], table.c[ordered[1]], strict=ordered[2])
+        else:
+            found |= _together(conn, table, [table.c[n] for n in names], checks)
     partitioned = table.info.get("seedkit_partitions")
     for column in table.columns:
+        if column.key in found:
+            continue
         checks = column_checks(table, column)
         if partitioned is not None and partitioned[0] == column.name:
             checks.append(partitioned[1])
         limits = allowed(checks, column.name)
         if not limits.unparsed:
             continue
-        kind = underlying(column.type)
-        rng = random.Random(derive("checks", table.name, column.name))
-        tried = list(limits.values) if limits.values is not None else candidates(kind, rng)
-        accepted = passing(conn, column, kind, checks, tried) if conn and tried else []
+        tried = [(v,) for v in _tried(table, column, limits)]
+        accepted = passing(conn, [column], checks, tried) if conn and tried else []
         if not accepted:
             raise RecipeError(
                 f"Cannot infer {table.name}.{column.name}: no value seedkit tried satisfies CHECK "
                 f"({limits.unparsed[0]}); pass a declaration for it, e.g. {column.name}=factory.Iterator([...])."
             )
-        found[column.key] = choice_of(accepted)
+        found[column.key] = choice_of([row[0] for row in accepted])
     return found
+
+
+def _spanning(table: Table) -> list[tuple[list[str], list[str]]]:
+    """The CHECKs across columns, grouped where they share a column: ``(checks, columns)``."""
+    groups: list[tuple[list[str], list[str]]] = []
+    for sql, names in multi_column_checks(table):
+        joined = [g for g in groups if set(g[1]) & set(names)]
+        checks = [c for g in joined for c in g[0]] + [sql]
+        columns = list(dict.fromkeys([n for g in joined for n in g[1]] + names))
+        groups = [g for g in groups if g not in joined] + [(checks, columns)]
+    return groups
+
+
+def _tried(table: Table, column: Column, limits: Allowed) -> list[object]:
+    """Candidate values of one column: its allowed list, else seeded values of its type."""
+    rng = random.Random(derive("checks", table.name, column.name))
+    if limits.values is not None:
+        return list(limits.values)
+    if limits.bounded and isinstance(underlying(column.type), Integer):
+        low = int(limits.low) if limits.low is not None else int(limits.high) - 1000
+        high = int(limits.high) if limits.high is not None else low + 1000
+        return [rng.randint(low, high) for _ in range(CANDIDATES)]
+    return candidates(underlying(column.type), rng) or []
+
+
+def _together(conn: Connection | None, table: Table, columns: list[Column], checks: list[str]) -> dict[str, Declared]:
+    """Columns a CHECK relates in another shape (``a + b < 100``): rows of values drawn together
+    from each column's candidates, those the server accepts (with each column's own CHECKs)
+    cycled through in lockstep, so that each row takes one accepted combination."""
+    pools = [_tried(table, c, allowed(column_checks(table, c), c.name)) for c in columns]
+    rng = random.Random(derive("checks", table.name, *(c.name for c in columns)))
+    tried = [tuple(rng.choice(pool) for pool in pools) for _ in range(TOGETHER)] if all(pools) else []
+    own = [sql for c in columns for sql in column_checks(table, c)]
+    accepted = passing(conn, columns, checks + own, tried) if conn and tried else []
+    if not accepted:
+        raise RecipeError(
+            f"Cannot infer {table.name}: no values seedkit tried for {', '.join(c.name for c in columns)} satisfy "
+            f"CHECK ({checks[0]}); override those columns so that every row satisfies it."
+        )
+    return {c.key: cycle_of([row[i] for row in accepted]) for i, c in enumerate(columns)}
 
 
 def class_name(table: str) -> str:

@@ -8,6 +8,7 @@ generate and write, record the run, commit. Any failure, or Ctrl-C, rolls all of
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -84,7 +85,7 @@ def _transaction(
         check_writable(target, settings.protected)
     created = write and not backend.exists(url)
     engine = backend.make_engine(url, write=write)
-    failed = False
+    failed: BaseException | None = None
     try:
         with connect(engine, wait=wait, on_retry=on_retry) as conn:
             if write:
@@ -94,14 +95,18 @@ def _transaction(
                     backend.acquire_run_lock(conn, waiting)
                 yield conn
     except BaseException as exc:
-        failed = True
+        failed = exc
         if not isinstance(exc, SeedkitError) and any(backend.lock_timed_out(e) for e in _causes(exc)):
             waited = f" after {waiting.timeout:g}s (--lock-timeout)" if waiting.timeout else ""
             raise LockBusy(f"Gave up waiting for a lock on {target.display}{waited}; nothing was written.") from exc
         raise
     finally:
         engine.dispose()
-        if created and failed:
+        if created and failed is not None:
+            # A statement an interrupt cut short stays open while the traceback's frames hold
+            # its cursor, and SQLite keeps the file locked until then: let go of them first.
+            for error in _causes(failed):
+                traceback.clear_frames(error.__traceback__)
             backend.discard(url)
 
 

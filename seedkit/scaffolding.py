@@ -163,7 +163,9 @@ def _column_source(column: Column, imports: _Imports) -> str:
 
 def _constraint_sources(table: Table, imports: _Imports) -> list[str]:
     found = []
-    for constraint in sorted(table.constraints, key=lambda c: (type(c).__name__, c.name or "")):
+    for constraint in sorted(
+        table.constraints, key=lambda c: (type(c).__name__, c.name or "", str(getattr(c, "sqltext", "")))
+    ):
         named = [f"name={constraint.name!r}"] if constraint.name else []
         if isinstance(constraint, UniqueConstraint):
             imports.add("from sqlalchemy import UniqueConstraint")

@@ -137,13 +137,22 @@ def test_a_check_ordering_two_columns_draws_the_later_after_the_earlier(db_url, 
     assert scaffolded["fingerprint"] == report["fingerprint"]
 
 
-def test_a_check_across_columns_of_another_shape_is_refused_by_name(sqlite_url):
-    _create(
-        sqlite_url,
-        ["CREATE TABLE spans (id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b INTEGER NOT NULL, CHECK (a + b < 100))"],
-    )
-    result = cli("run", "--infer", "--no-migrate", "--database-url", sqlite_url)
-    assert result.exit_code == 2 and "spans" in result.stderr and "a, b" in result.stderr
+def test_a_check_across_columns_of_another_shape_is_met_by_values_tried_together(db_url, another_db, tmp_path):
+    schema = [
+        """CREATE TABLE budgets (id INTEGER PRIMARY KEY, food INTEGER NOT NULL CHECK (food >= 0),
+            rent INTEGER NOT NULL, fun INTEGER NOT NULL, CHECK (food + rent < 500), CHECK (rent % 10 = fun % 10))"""
+    ]
+    twin = another_db(db_url)
+    for url in (db_url, twin):
+        _create(url, schema)
+    report = cli_json("run", "--infer", "--no-migrate", "--rows", "120", "--database-url", db_url)
+    rows = _rows(db_url, "SELECT food, rent, fun FROM budgets")
+    assert len(rows) == 120 and all(r.food + r.rent < 500 and r.rent % 10 == r.fun % 10 and r.food >= 0 for r in rows)
+    assert len({(r.food, r.rent, r.fun) for r in rows}) > 5
+    folder = tmp_path / "recipes"
+    assert cli("scaffold", "--out", str(folder), "--rows", "120", "--database-url", db_url).exit_code == 0
+    scaffolded = cli_json("run", "inferred", "--recipes", str(folder), "--no-migrate", "--database-url", twin)
+    assert scaffolded["fingerprint"] == report["fingerprint"]
 
 
 def test_a_not_null_column_of_a_type_seedkit_cannot_fill_names_the_override(pg_url):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.conftest import ROOT, Running, fingerprint_of
 
@@ -39,3 +40,5 @@ def test_no_wait_lock_fails_at_once_while_another_run_holds_the_target(db_url):
         os.killpg(holder.proc.pid, signal.SIGTERM)  # its rows are not the point: end it, rolled back
         code, stderr = holder.finish(timeout=120)
     assert code == 130 and "rolled back" in stderr, stderr
+    if db_url.startswith("sqlite"):  # the file the interrupted run created is gone again
+        assert not Path(db_url.removeprefix("sqlite:///")).exists()

@@ -47,7 +47,8 @@ def _file(url: URL) -> Path | None:
     return Path(database)
 
 
-_FOREVER_MS = 2**31 - 1  # SQLite's busy timeout is a C int of milliseconds
+_FOREVER_MS = 2**31 - 1
+DISCARD_WAIT = 5.0  # seconds a failed run waits to see whether the file it created is empty  # SQLite's busy timeout is a C int of milliseconds
 
 
 _OWN_INDEXES = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
@@ -69,12 +70,20 @@ class SQLite(Backend):
         return path is None or path.exists()
 
     def discard(self, url: URL) -> None:
+        """Remove the file if it is still empty. A file another connection still holds (a
+        statement an interrupt cut short, on a thread that is winding down) is left alone:
+        failing here would turn a clean rollback into an error."""
         path = _file(url)
         if path is None or not path.exists():
             return
-        check = sqlite3.connect(path)
+        if path.stat().st_size == 0:  # rolled back to nothing: no need to ask SQLite (or its lock)
+            path.unlink()
+            return
+        check = sqlite3.connect(path, timeout=DISCARD_WAIT)
         try:
             empty = check.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        except sqlite3.OperationalError:
+            return
         finally:
             check.close()
         if empty:
