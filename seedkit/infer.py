@@ -87,6 +87,7 @@ _BY_NAME: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
 ]
 _MOMENTS = {"created", "updated", "deleted", "modified", "published", "joined", "signed"}
 _MONEY = {"price", "amount", "cost", "total", "balance", "fee"}
+_BIRTHS = {"birth", "birthday", "birthdate", "born", "dob"}
 _COUNTS = {"quantity", "qty", "count"}
 
 
@@ -223,6 +224,8 @@ _RECENT = {"start_date": "-2y", "end_date": "now"}
 
 
 def _by_name(words: list[str], kind: Any) -> Declared | None:
+    if isinstance(kind, Date) and not isinstance(kind, DateTime) and set(words) & _BIRTHS:
+        return _faker("date_of_birth", minimum_age=18, maximum_age=90)
     if isinstance(kind, DateTime) and (set(words) & _MOMENTS or "at" in words):
         return _faker("date_time_between", **_RECENT)
     if isinstance(kind, Numeric) and not isinstance(kind, Float) and set(words) & _MONEY:

@@ -68,3 +68,15 @@ def test_a_model_whose_required_parent_no_step_seeds_is_named(tmp_path, sqlite_u
     folder = demo_recipes(tmp_path, orphans=orphans + "orders = recipe.add(Order, 5)\n")
     result = cli("plan", "orphans", "--recipes", folder)
     assert result.exit_code == 2 and "refers to model User, which no step of this recipe seeds" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "provider"), [("date_of_birth", "date_of_birth"), ("born", "date_of_birth"),
+                                                ("dob", "date_of_birth"), ("hired_on", "date_between")])  # fmt: skip
+def test_birth_dates_are_dates_of_birth(name, provider):
+    from sqlalchemy import Column, Date, Integer, MetaData, Table
+
+    from seedkit.infer import declaration_for
+
+    table = Table("people", MetaData(), Column("id", Integer, primary_key=True), Column(name, Date))
+    declared = declaration_for(None, table.c[name])
+    assert declared.call == "factory.Faker" and declared.arguments[0] == repr(provider)
