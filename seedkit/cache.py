@@ -25,9 +25,9 @@ from contextlib import closing
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import inspect, literal, select, table
+from sqlalchemy import Connection, inspect, literal, select, table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -37,6 +37,7 @@ from seedkit.backends import Backend
 from seedkit.config import Settings
 from seedkit.database import backend_of, parse_url
 from seedkit.errors import SeedkitError, UsageError, describe_db_error
+from seedkit.fingerprints import IGNORED_TABLES
 from seedkit.report import CacheUse, RunRecord, RunReport
 from seedkit.safety import check_writable
 from seedkit.templates import Template, TemplateStore
@@ -44,8 +45,7 @@ from seedkit.templates import Template, TemplateStore
 if TYPE_CHECKING:
     from seedkit.planning import RecipeLike
 
-# seedkit's own tables, which say nothing about whether the target holds data.
-_OWN_TABLES = frozenset({"alembic_version", "seedkit_runs"})
+T = TypeVar("T")
 
 # Libraries whose versions decide the data a recipe makes (seedkit's own code, Faker's lists,
 # factory-boy's declarations, SQLAlchemy's type processing).
@@ -230,18 +230,20 @@ def cache_key(
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
-def _read_target(url: URL, backend: Backend, store: TemplateStore) -> tuple[bool, list[RunRecord]]:
-    """Whether the target holds rows in its own tables, and the runs its history records."""
-    if not store.target_exists():
-        return False, []
+def _on_target(url: URL, backend: Backend, read: Callable[[Connection], T]) -> T:
+    """``read`` on a connection of its own to the target (which must exist)."""
     engine = backend.make_engine(url, write=False)
     try:
         with engine.connect() as conn:
-            names = [n for n in inspect(conn).get_table_names() if n not in _OWN_TABLES]
-            holds = any(conn.execute(select(literal(1)).select_from(table(n)).limit(1)).first() for n in names)
-            return holds, history.records(conn)
+            return read(conn)
     finally:
         engine.dispose()
+
+
+def _holds_rows(conn: Connection) -> bool:
+    """Whether any of the target's own tables (not seedkit's or Alembic's) has a row."""
+    names = [n for n in inspect(conn).get_table_names() if n not in IGNORED_TABLES]
+    return any(conn.execute(select(literal(1)).select_from(table(n)).limit(1)).first() for n in names)
 
 
 def _record_into(url: URL, backend: Backend, entries: list[RunRecord]) -> None:
@@ -283,18 +285,10 @@ def run_cached(
     target = backend.resolve(url)
     check_writable(target, settings.protected)
     with closing(backend.templates(url, settings.cache_dir)) as store:
-        key = cache_key(
-            recipe,
-            settings,
-            seed=seed,
-            scale=scale,
-            clock=clock,
-            backend=backend,
-            server_version=store.server_version(),
-        )
-        template = store.find(key)
-        holds_rows, earlier = _read_target(url, backend, store) if template is not None else (True, [])
-        if template is not None and (reset or not holds_rows):
+        key, template = _lookup(store, backend, recipe, settings, seed=seed, scale=scale, clock=clock)
+        exists = template is not None and store.target_exists()
+        if template is not None and (reset or not (exists and _on_target(url, backend, _holds_rows))):
+            earlier = _on_target(url, backend, history.records) if exists else []
             told = notify or (lambda line: None)
             return _restore(store, template, key, target.display, url, backend, earlier, end_sessions, told)
         report = fresh()
@@ -370,6 +364,14 @@ def _keep(store: TemplateStore, key: str, report: RunReport, settings: Settings)
     return CacheUse(key=key, hit=False, template=kept.name, kept=True)
 
 
+def _lookup(
+    store: TemplateStore, backend: Backend, recipe: RecipeLike, settings: Settings, **data: Any
+) -> tuple[str, Template | None]:
+    """This run's cache key (``data``: seed, scale, clock) and the template kept under it."""
+    key = cache_key(recipe, settings, backend=backend, server_version=store.server_version(), **data)
+    return key, store.find(key)
+
+
 def template_for(
     recipe: RecipeLike, settings: Settings, *, seed: int, scale: float, clock: datetime
 ) -> Template | None:
@@ -378,10 +380,7 @@ def template_for(
     url = parse_url(settings.database_url)
     backend = backend_of(url)
     with closing(backend.templates(url, settings.cache_dir)) as store:
-        server = store.server_version()
-        return store.find(
-            cache_key(recipe, settings, seed=seed, scale=scale, clock=clock, backend=backend, server_version=server)
-        )
+        return _lookup(store, backend, recipe, settings, seed=seed, scale=scale, clock=clock)[1]
 
 
 def _store(settings: Settings) -> TemplateStore:

@@ -50,8 +50,7 @@ def records(conn: Connection) -> list[RunRecord]:
     present = _columns(conn)
     if not present:
         return []
-    query = select(*(runs.c[k] if k in present else null().label(k) for k in RunRecord.__dataclass_fields__))
-    return [RunRecord(**row._mapping) for row in conn.execute(query.order_by(runs.c.id))]
+    return [RunRecord(**row._mapping) for row in conn.execute(_selected(present).order_by(runs.c.id))]
 
 
 def rewrite(conn: Connection, entries: list[RunRecord]) -> None:
@@ -71,10 +70,13 @@ def _columns(conn: Connection) -> set[str]:
     return {c["name"] for c in inspector.get_columns("seedkit_runs")}
 
 
+def _selected(present: set[str]):
+    """Every field of a run; a table an earlier seedkit made lacks the later columns: NULL."""
+    return select(*(runs.c[k] if k in present else null().label(k) for k in RunRecord.__dataclass_fields__))
+
+
 def _latest(conn: Connection, present: set[str], *conditions) -> RunRecord | None:
-    # A table an earlier seedkit made lacks the later columns: read them as NULL.
-    query = select(*(runs.c[k] if k in present else null().label(k) for k in RunRecord.__dataclass_fields__))
-    row = conn.execute(query.where(*conditions).order_by(runs.c.id.desc()).limit(1)).first()
+    row = conn.execute(_selected(present).where(*conditions).order_by(runs.c.id.desc()).limit(1)).first()
     return RunRecord(**row._mapping) if row is not None else None
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import (
 
 from seedkit.checks import Allowed, allowed, column_checks
 from seedkit.errors import RecipeError
-from seedkit.schema import TableInfo, table_info
+from seedkit.schema import table_info
 
 # Name tokens -> the Faker provider (and arguments) a column so named holds. The first rule whose
 # tokens are all in the column's name wins, so longer rules come first.
@@ -170,7 +170,7 @@ def _fuzzy(call: str, *arguments: str, names: tuple[tuple[str, Any], ...] = ()) 
     return Declared(f"factory.fuzzy.{call}", arguments, ("import factory", "import factory.fuzzy"), names)
 
 
-def declaration_for(info: TableInfo, column: Column) -> Declared:
+def declaration_for(column: Column) -> Declared:
     """A factory-boy declaration for one column: by its name where that says what it holds,
     else by its type; values always fit the column (lengths, precision, widths) and what its
     CHECK constraints allow (lists, bounds, lengths; see :mod:`seedkit.checks`)."""
@@ -357,7 +357,7 @@ def inferred_columns(model: type) -> dict[str, Declared]:
             declarations[attr] = evaluated[attr]
             continue
         try:
-            declarations[attr] = declaration_for(info, column)
+            declarations[attr] = declaration_for(column)
         except CannotFill:
             if column.nullable:
                 continue  # left NULL

@@ -149,11 +149,11 @@ def _numbered(table: Table) -> bool:
     return len(keys) == 1 and isinstance(keys[0].type, Integer) and keys[0].autoincrement in (True, "auto")
 
 
-def relationship_of(model: type, column: str) -> str:
-    """The many-to-one relationship of ``model`` whose key is ``column``."""
+def relationship_of(model: type, column: str) -> str | None:
+    """The many-to-one relationship of ``model`` whose key is ``column`` (None: it has none)."""
     info = table_info(model)
     attr = info.attrs[[c.name for c in info.columns].index(column)]
-    return next(name for name, link in info.links.items() if tuple(link.local) == (attr,))
+    return next((name for name, link in info.links.items() if tuple(link.local) == (attr,)), None)
 
 
 def describe(rows: int) -> str:

@@ -54,6 +54,15 @@ def _importable(root: Path | None) -> None:
         sys.path.insert(0, str(root.resolve()))
 
 
+def import_models(module: str, root: Path) -> ModuleType:
+    """The project's models module (``seedkit scaffold --models``), imported as recipes import it."""
+    _importable(root)
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise UsageError(f"Cannot import the models module {module!r}: {exc}") from None
+
+
 def _candidates(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise UsageError(f"Recipe folder {folder} does not exist (set --recipes or [tool.seedkit] recipes).")

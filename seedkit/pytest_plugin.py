@@ -13,6 +13,7 @@ of its fixtures, so it costs other test suites nothing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import secrets
@@ -95,7 +96,8 @@ class Databases:
         self.server = config.getoption("--seedkit-database-url") or config.getini("seedkit_database_url") or None
         self.keep_failed = bool(config.getoption("--seedkit-keep-failed"))
         self._templates: dict[Data, Template] = {}
-        self._stores: dict[str, TemplateStore] = {}
+        self._base: Settings | None = None
+        self._templates_store: TemplateStore | None = None
 
     def data_for(self, node: pytest.Item) -> Data:
         marker = node.get_closest_marker("seedkit")
@@ -119,26 +121,28 @@ class Databases:
         return make_url(self.server).set(database=name).render_as_string(hide_password=False)
 
     def _settings(self, url: str) -> Settings:
-        from seedkit.config import load_settings
+        """The project's settings (read once a session), aimed at ``url``."""
+        if self._base is None:
+            from seedkit.config import load_settings
 
-        ini = self.config.getini
-        return load_settings(
-            database_url=url,
-            recipes_dir=self.config.rootpath / ini("seedkit_recipes") if ini("seedkit_recipes") else None,
-            alembic_config=self.config.rootpath / ini("seedkit_alembic_config")
-            if ini("seedkit_alembic_config")
-            else None,
-            root=self.config.rootpath,
-        )
+            ini = self.config.getini
+            root = self.config.rootpath
+            self._base = load_settings(
+                recipes_dir=root / ini("seedkit_recipes") if ini("seedkit_recipes") else None,
+                alembic_config=root / ini("seedkit_alembic_config") if ini("seedkit_alembic_config") else None,
+                root=root,
+            )
+        return dataclasses.replace(self._base, database_url=url)
 
-    def _store(self, settings: Settings) -> TemplateStore:
-        from seedkit.database import backend_of, parse_url
+    def _store(self) -> TemplateStore:
+        """Where the session's templates are (one backend a session: the server's, or SQLite's)."""
+        if self._templates_store is None:
+            from seedkit.database import backend_of, parse_url
 
-        backend_name = parse_url(settings.database_url).get_backend_name()
-        if backend_name not in self._stores:
+            settings = self._settings(self._url("seedkit_templates"))
             url = parse_url(settings.database_url)
-            self._stores[backend_name] = backend_of(url).templates(url, settings.cache_dir)
-        return self._stores[backend_name]
+            self._templates_store = backend_of(url).templates(url, settings.cache_dir)
+        return self._templates_store
 
     def template(self, data: Data) -> Template:
         """The template for ``data``, seeded first if no test session has kept one yet."""
@@ -172,7 +176,7 @@ class Databases:
         import seedkit
         from seedkit.database import parse_url
 
-        store = self._store(settings)
+        store = self._store()
         url = parse_url(settings.database_url)
         if self.server is not None:
             self._create(url.database or "")
@@ -200,23 +204,20 @@ class Databases:
 
     def clone(self, data: Data) -> str:
         """A new database holding ``data``: its URL, password included (the test connects)."""
-        template = self.template(data)
-        name = f"seedkit_test_{secrets.token_hex(6)}"
-        target = self._url(name)
-        settings = self._settings(target)
         from seedkit.database import parse_url
 
-        database = parse_url(target).database or name
-        return self._store(settings).copy(template, database).render_as_string(hide_password=False)
+        template = self.template(data)
+        database = parse_url(self._url(f"seedkit_test_{secrets.token_hex(6)}")).database or ""
+        return self._store().copy(template, database).render_as_string(hide_password=False)
 
     def discard(self, url: str) -> None:
         from seedkit.database import parse_url
 
-        self._store(self._settings(url)).discard(parse_url(url))
+        self._store().discard(parse_url(url))
 
     def close(self) -> None:
-        for store in self._stores.values():
-            store.close()
+        if self._templates_store is not None:
+            self._templates_store.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, inspect, select
@@ -478,26 +477,15 @@ def scaffold(
     for its models; otherwise the recipe ``seedkit run --infer --rows N`` would run on the target
     as it is now (models, factories, recipe), which under the default name seeds the same data."""
     from seedkit.infer_schema import reflect
+    from seedkit.loader import import_models
     from seedkit.scaffolding import scaffold_models, scaffold_schema, write
 
     if models is not None:
-        return write(scaffold_models(import_models(models, settings.root), rows=rows, name=name), out, force=force)
+        module = import_models(models, settings.root)
+        return write(scaffold_models(module, rows=rows, name=name), out, force=force)
     with _transaction(settings, write=False, wait=0, waiting=WAIT, on_retry=None) as conn:
         files = scaffold_schema(reflect(conn), rows=rows, name=name, conn=conn)
     return write(files, out, force=force)
-
-
-def import_models(module: str, root: Path) -> ModuleType:
-    """The project's models module, imported with the project's folder on ``sys.path``."""
-    import importlib
-    import sys
-
-    if str(root.resolve()) not in sys.path:
-        sys.path.insert(0, str(root.resolve()))
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise UsageError(f"Cannot import the models module {module!r}: {exc}") from None
 
 
 def fingerprint_database(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> Fingerprint:

@@ -258,14 +258,6 @@ def _factories_source(tables: list[Table], mapped: dict[str, type], models_modul
     return requote(f'"""{head}"""\n\n' + imports.render() + "\n" + "\n".join(body) + "\n")
 
 
-def _relationship(model: type, column: str) -> str | None:
-    """The relationship of ``model`` through ``column``, if the model has one."""
-    try:
-        return relationship_of(model, column)
-    except StopIteration:
-        return None
-
-
 def _section(module: str) -> str:
     """Where isort puts an import of ``module``: the project's own modules are first-party."""
     return "local" if module.startswith(".") else "first"
@@ -302,7 +294,7 @@ def _recipe_source(
         _call("recipe.fill_later", [variables[s.table.name], repr(attr), variables[target]], 0)
         for s in steps
         for column, target in s.later
-        if (attr := _relationship(mapped[s.table.name], column)) is not None
+        if (attr := relationship_of(mapped[s.table.name], column)) is not None
     ]
     if filled:
         body += [

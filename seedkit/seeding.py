@@ -174,6 +174,8 @@ class Seeder:
         info = step.info
         first, rows = self.result.keys[step.name]
         target_first, target_rows = self.result.keys[source.name]
+        if target_rows == 0:
+            return
         table, key = info.table, info.table.c[info.columns[info.attrs.index(info.pk)].name]
         column = info.columns[info.attrs.index(info.links[attr].local[0])].name
         salt = derive(self.seed, self.recipe.name, step.name, "later", attr) % _SPREAD
@@ -183,9 +185,7 @@ class Seeder:
             value = first + (wide * _SPREAD + salt) % (key - first)
         else:
             where = (key.between(first, first + rows - 1),)
-            value = target_first + (wide * _SPREAD + salt) % max(target_rows, 1)
-        if target_rows == 0:
-            return
+            value = target_first + (wide * _SPREAD + salt) % target_rows
         statement = update(table).where(*where).values({column: value})
         with failing_as(f"filling {info.name}.{column}", self.backend.driver_errors()):
             self.lane.query(lambda conn: conn.execute(statement))

@@ -78,5 +78,5 @@ def test_birth_dates_are_dates_of_birth(name, provider):
     from seedkit.infer import declaration_for
 
     table = Table("people", MetaData(), Column("id", Integer, primary_key=True), Column(name, Date))
-    declared = declaration_for(None, table.c[name])
+    declared = declaration_for(table.c[name])
     assert declared.call == "factory.Faker" and declared.arguments[0] == repr(provider)

@@ -13,9 +13,6 @@ killed at any point leaves one of them under the target's name (and, at worst, a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import psycopg.errors
 from psycopg import sql
 from sqlalchemy import Connection, create_engine, text
@@ -89,20 +86,15 @@ class PostgreSQLTemplates(TemplateStore):
     def close(self) -> None:
         self._admin.dispose()
 
-    @contextmanager
-    def _admin_connection(self) -> Iterator[Connection]:
-        with self._admin.connect() as conn:
-            yield conn
-
     def _quote(self, conn: Connection, name: str) -> str:
         return conn.dialect.identifier_preparer.quote(name)
 
     def server_version(self) -> str:
-        with self._admin_connection() as conn:
+        with self._admin.connect() as conn:
             return str(conn.exec_driver_sql("SHOW server_version_num").scalar())
 
     def _described(self, pattern: str) -> list[Template]:
-        with self._admin_connection() as conn:
+        with self._admin.connect() as conn:
             rows = conn.execute(_DESCRIBED, {"pattern": pattern}).all()
         found = (Template.read(row.comment or "", name=row.datname, size=row.size) for row in rows)
         return [t for t in found if t is not None]
@@ -115,7 +107,7 @@ class PostgreSQLTemplates(TemplateStore):
         return self._described(TEMPLATE_PREFIX.replace("_", r"\_") + "%")
 
     def target_exists(self) -> bool:
-        with self._admin_connection() as conn:
+        with self._admin.connect() as conn:
             return bool(conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": self._target}).first())
 
     def _sessions(self, conn: Connection, database: str) -> list:
@@ -130,14 +122,14 @@ class PostgreSQLTemplates(TemplateStore):
         conn.exec_driver_sql(f"CREATE DATABASE {q(conn, copy)} TEMPLATE {q(conn, source)}{with_strategy}")
 
     def _drop(self, name: str) -> None:
-        with self._admin_connection() as conn:
+        with self._admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {self._quote(conn, name)} WITH (FORCE)")
 
     def keep(self, template: Template) -> Template:
         scratch: str | None = scratch_name("new")
         name = TEMPLATE_PREFIX + template.key[:KEY_CHARS]
         try:
-            with self._admin_connection() as conn:
+            with self._admin.connect() as conn:
                 try:
                     self._copy(conn, self._target, scratch)
                 except DBAPIError as exc:
@@ -150,7 +142,7 @@ class PostgreSQLTemplates(TemplateStore):
                     ) from None
             if fingerprint_at(on_database(self._url, scratch)) != template.fingerprint:
                 raise CacheSkipped(f"{self._target} changed after the run committed (another client wrote to it)")
-            with self._admin_connection() as conn:
+            with self._admin.connect() as conn:
                 q = self._quote
                 described = sql.Literal(template.describe()).as_string(conn.connection.driver_connection)
                 conn.exec_driver_sql(f"COMMENT ON DATABASE {q(conn, scratch)} IS {described}")
@@ -174,11 +166,11 @@ class PostgreSQLTemplates(TemplateStore):
         scratch: str | None = scratch_name("new")
         try:
             notify(f"cloning template {template.name} into {scratch}")
-            with self._admin_connection() as conn:
+            with self._admin.connect() as conn:
                 self._copy(conn, template.name, scratch)
             prepare(on_database(self._url, scratch))
             restored = Restored(template)
-            with self._admin_connection() as conn:
+            with self._admin.connect() as conn:
                 notify(f"replacing {self._target} by {scratch}")
                 restored.sessions_ended = self._swap(conn, scratch, end_sessions, notify)
             scratch = None
@@ -227,7 +219,7 @@ class PostgreSQLTemplates(TemplateStore):
         return ended
 
     def copy(self, template: Template, database: str) -> URL:
-        with self._admin_connection() as conn:
+        with self._admin.connect() as conn:
             self._copy(conn, template.name, database)
         return on_database(self._url, database)
 
@@ -239,7 +231,7 @@ class PostgreSQLTemplates(TemplateStore):
 
     def drop_scratch(self) -> list[str]:
         patterns = [p.replace("_", r"\_") + "%" for p in SCRATCH_PREFIXES]
-        with self._admin_connection() as conn:
+        with self._admin.connect() as conn:
             names = [
                 row.datname
                 for pattern in patterns
