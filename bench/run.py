@@ -13,7 +13,13 @@ One command, one process tree, one run, on the demo schema:
   (4) seedkit's generation alone, writing nowhere;
   (5) the floor: COPY of the same rows, pre-generated and pre-encoded, in pg_restore's order:
       keys, indexes and foreign keys dropped, data loaded, then keys and indexes rebuilt and the
-      foreign keys added back (validated), all in one transaction.
+      foreign keys added back (validated), all in one transaction;
+  (6) SQLite's floor: the SQLite run's rows, already in the driver's types, by ``executemany`` per
+      table in one transaction, foreign keys on, plain indexes dropped and built after.
+
+Each backend's run is compared with its floor in-command and as whole processes (the floor's
+load plus a bare interpreter's start-up importing its driver), and the run's own thread is
+broken down by stage (start-up, generation, checks, encoding, database, fingerprint, commit …).
 
 Then ``reset`` against ``reset --cache`` (keeping a template, then cloning it) on PostgreSQL, at
 scale 1 and at --scale, with the time of one clone by each ``STRATEGY``; start-up (``seedkit --help``, the quick start into a new SQLite file) and realism: per Faker
@@ -103,15 +109,21 @@ def seedkit_run(url: str, scale: float, *extra: str, server: ServerCpu | None = 
     args = [sys.executable, "-m", "seedkit", "run", *recipe, "--seed", "42"]
     args += ["--json", "-q", "--database-url", url, *extra]
     with tempfile.TemporaryFile("w+") as errors, server or contextlib.nullcontext():
+        began = time.perf_counter()
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
         stdout = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)  # wait4: this child's own peak RSS and CPU
+        wall = time.perf_counter() - began
         if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
             raise SystemExit(f"seedkit run failed: {errors.read()}")
     report = json.loads(stdout)
     result = {"rows": report["total_rows"], "seconds": report["seconds"], "rss_mb": usage.ru_maxrss / 1024}
     result["fingerprint"] = report["fingerprint"]
+    # The run's own thread, stage by stage; start-up and exit are the rest of the process's time.
+    result["wall"] = wall
+    result["timings"] = {"start-up and exit": round(wall - report["seconds"], 3), **report["timings"]}
+    result["read_back"] = report["read_back"]
     # Workers are the child's children: wait4 counts them only once the child has reaped them.
     result["client_cpu"] = usage.ru_utime + usage.ru_stime
     if server is not None and server.seconds is not None:
@@ -305,6 +317,55 @@ def copy_floor(url: str, captured: CapturingWriter) -> dict:
     return {"rows": rows, "seconds": seconds}
 
 
+def sqlite_floor(captured: CapturingWriter) -> dict:
+    """The SQLite floor: the same rows, already in the driver's types, with ``executemany`` per
+    table in one transaction, foreign keys on, plain indexes dropped first and built after."""
+    import sqlite3
+
+    from sqlalchemy.dialects import sqlite
+
+    from seedkit.writers import encode
+
+    dialect = sqlite.dialect()
+    batches = []
+    for info, attrs, rows in captured.batches:
+        processors = [info.columns[info.attrs.index(a)].type._cached_bind_processor(dialect) for a in attrs]
+        columns = ", ".join(info.column_name(a) for a in attrs)
+        sql = f"INSERT INTO {info.name} ({columns}) VALUES ({', '.join('?' * len(attrs))})"
+        batches.append((sql, list(encode(rows, processors))))
+    with tempfile.TemporaryDirectory() as folder:
+        settings = seedkit.load_settings(database_url=f"sqlite:///{folder}/floor.db")
+        seedkit.migrate(settings)
+        conn = sqlite3.connect(f"{folder}/floor.db", isolation_level=None)
+        began = time.perf_counter()
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
+        for sql, rows in batches:
+            conn.executemany(sql, rows)
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        seconds = time.perf_counter() - began
+        conn.close()
+    return {"rows": sum(len(rows) for _, rows in batches), "seconds": seconds}
+
+
+def interpreter_start(module: str) -> float:
+    """Seconds for a bare Python to start and import ``module`` (median of five): what a
+    whole-process floor pays before its first row."""
+    times = []
+    for _ in range(5):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=2000, help="demo recipe scale for (1), (4), (5)")
@@ -335,6 +396,11 @@ def main() -> None:
         results["4 seedkit generation alone"], captured = generation_alone(args.scale)
         console.print("running 5 COPY floor …")
         results["5 COPY floor, constraints after"] = copy_floor(db.new(), captured)
+        del captured
+        console.print("running 6 SQLite floor …")
+        _, captured = generation_alone(args.sqlite_scale)
+        results["6 SQLite floor, executemany"] = sqlite_floor(captured)
+        del captured
         console.print("running reset against reset --cache …")
         cached = {f"scale {scale:g}": cache_resets(db, scale) for scale in (1, args.scale)}
     finally:
@@ -387,6 +453,32 @@ def main() -> None:
         f"--infer on the demo's schema ({inferred['rows']:,} rows) took {summary['ratio_infer_time_over_recipe']}x "
         "the hand-written recipe's time a row (target 1.5)"
     )
+    summary["floors"] = {
+        "postgresql": _against_floor(one, results["5 COPY floor, constraints after"], "psycopg"),
+        "sqlite": _against_floor(
+            results["1 seedkit run (SQLite file)"], results["6 SQLite floor, executemany"], "sqlite3"
+        ),
+    }
+    for backend, target in (("postgresql", 1.5), ("sqlite", 2.0)):
+        f = summary["floors"][backend]
+        console.print(
+            f"{backend}: seedkit run {f['seedkit_whole_s']}s as a whole process, the floor {f['floor_whole_s']}s "
+            f"(load {f['floor_s']}s + a bare interpreter's start-up {f['interpreter_s']}s): {f['ratio_whole']}x "
+            f"(target {target}x); in-command {f['seedkit_in_command_s']}s against {f['floor_s']}s, {f['ratio_in_command']}x"
+        )
+    breakdown = Table(
+        "stage (seconds of the run's own thread)", "PostgreSQL", "SQLite", title="where a run's time goes"
+    )
+    pg_times, sqlite_times = one["timings"], results["1 seedkit run (SQLite file)"]["timings"]
+    for stage in dict.fromkeys([*pg_times, *sqlite_times]):
+        breakdown.add_row(stage, f"{pg_times.get(stage, 0):.2f}", f"{sqlite_times.get(stage, 0):.2f}")
+    breakdown.add_row("whole process", f"{one['wall']:.2f}", f"{results['1 seedkit run (SQLite file)']['wall']:.2f}")
+    Console(width=140).print(breakdown)
+    summary["timings"] = {"postgresql": pg_times, "sqlite": sqlite_times}
+    summary["read_back"] = {
+        "postgresql": one["read_back"],
+        "sqlite": results["1 seedkit run (SQLite file)"]["read_back"],
+    }
     summary["cache"] = cached
     for size, c in cached.items():
         console.print(
@@ -628,6 +720,21 @@ def per_test_setup(admin_url: str, tests: int = 40) -> dict[str, float]:
             cwd=project, check=True, capture_output=True,
         )  # fmt: skip
     return medians
+
+
+def _against_floor(run: dict, floor: dict, module: str) -> dict:
+    """A seedkit run against the floor of the same rows: in-command, and as whole processes
+    (the floor's load plus what a bare interpreter importing its driver takes to start)."""
+    start = interpreter_start(module)
+    return {
+        "seedkit_whole_s": round(run["wall"], 2),
+        "seedkit_in_command_s": round(run["seconds"], 2),
+        "floor_s": round(floor["seconds"], 2),
+        "interpreter_s": round(start, 2),
+        "floor_whole_s": round(floor["seconds"] + start, 2),
+        "ratio_whole": round(run["wall"] / (floor["seconds"] + start), 2),
+        "ratio_in_command": round(run["seconds"] / floor["seconds"], 2),
+    }
 
 
 def _pg_run(db: Database, scale: float, *extra: str, infer: int = 0) -> dict:

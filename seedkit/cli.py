@@ -367,6 +367,8 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
     )
     for step, reason in report.orm_reasons.items():
         out.print(f"step {step} was built by factory-boy through the ORM: {reason}", markup=False, highlight=False)
+    for reason, tables in _grouped(report.read_back).items():
+        out.print(f"fingerprint read back from {', '.join(tables)}: {reason}", markup=False, highlight=False)
     for step, columns in report.nondeterministic.items():
         out.print(
             f"[yellow]Note:[/] step {escape(step)}: {escape(', '.join(columns))} came out different when the same "
@@ -415,6 +417,14 @@ def _recipe_or_schema(recipe: str | None, infer: bool, rows: int) -> Any:
 def _shown(recipe: str | None, infer: bool, rows: int) -> str:
     """The recipe as the command line named it."""
     return recipe if not infer else "--infer" if rows == INFER_ROWS else f"--infer --rows {rows}"
+
+
+def _grouped(reasons: dict[str, str]) -> dict[str, list[str]]:
+    """Tables by the reason given for them, in order of first appearance."""
+    grouped: dict[str, list[str]] = {}
+    for name, reason in reasons.items():
+        grouped.setdefault(reason, []).append(name)
+    return grouped
 
 
 def _workers_shown(report: RunReport) -> str:

@@ -20,8 +20,7 @@ import hashlib
 import json
 import uuid
 import warnings
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -37,6 +36,15 @@ from seedkit.schema import column_kind
 IGNORED_TABLES = frozenset({"alembic_version", "seedkit_runs"})
 NULL = "\\N"
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+class NotExact(Exception):
+    """Written values whose stored text seedkit cannot promise without reading them back; the
+    message says why, and the run's report repeats it."""
+
+
+# Per column: the canonical texts of the values as the table will hold them (None included).
+Render = Callable[[Sequence[Any]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,28 @@ class Fingerprint:
             "tables": {name: {"rows": t.rows, "hash": t.hash} for name, t in self.tables.items()},
             "overall": self.overall,
         }
+
+
+def with_nulls(render: Render) -> Render:
+    """``render`` for columns with NULLs: it sees only the values, NULL is ``\\N``."""
+
+    def both(values: Sequence[Any]) -> list[str]:
+        if None not in values:
+            return render(values)
+        texts = iter(render([v for v in values if v is not None]))
+        return [NULL if v is None else next(texts) for v in values]
+
+    return both
+
+
+def only(values: Sequence[Any], types: tuple[type, ...], column: str) -> None:
+    """Raise :class:`NotExact` unless every value is exactly one of ``types`` (no subclasses: a
+    bool is not an int to a database, a datetime not a date)."""
+    found = set(map(type, values))
+    found.discard(type(None))
+    if not found.issubset(types):
+        strange = sorted(t.__name__ for t in found - set(types))
+        raise NotExact(f"{column} was given {', '.join(strange)} values")
 
 
 # -- the canonical text, per column kind, rendered in Python (PostgreSQL's SQL is its backend's) --
@@ -85,13 +115,23 @@ def _jsonb_text(value: Any) -> str:
     """``jsonb``'s text form: keys ordered by length then bytes, ``", "`` and ``": "`` separators."""
     if isinstance(value, (str, bytes)):
         value = json.loads(value)
-    return json.dumps(_jsonb_order(value), ensure_ascii=False, separators=(", ", ": "))
+    return JSONB_TEXT.encode(_jsonb_order(value))
+
+
+# json.dumps(…, ensure_ascii=False, separators=(", ", ": ")), built once.
+JSONB_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def jsonb_key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """``jsonb``'s order of an object's keys: by length in bytes, then bytewise. Objects of one
+    column mostly share their keys, so each set of them is sorted once."""
+    return tuple(sorted(keys, key=lambda k: (len(k.encode()), k.encode())))
 
 
 def _jsonb_order(value: Any) -> Any:
     if isinstance(value, dict):
-        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
-        return {k: _jsonb_order(value[k]) for k in keys}
+        return {k: _jsonb_order(value[k]) for k in jsonb_key_order(tuple(value))}
     if isinstance(value, list):
         return [_jsonb_order(v) for v in value]
     return value
@@ -114,7 +154,7 @@ def _remembering(render: Callable[[Any], str]) -> Callable[[Any], str]:
     return lookup
 
 
-_PYTHON: dict[str, Callable[[Any], str]] = {
+PYTHON: dict[str, Callable[[Any], str]] = {
     "bool": {True: "1", False: "0"}.__getitem__,  # SQLite hands back 1 and 0, equal to these keys
     "int": str,
     "float": _float_text,
@@ -141,7 +181,7 @@ def layout(conn: Connection, table: Table) -> tuple[Callable[[str], str], list[C
 def python_table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
     """Read the rows and render them here (a backend that cannot hash on the server)."""
     quote, columns, pk, table_sql = layout(conn, table)
-    renderers = [_PYTHON[column_kind(c)] for c in columns]
+    renderers = [PYTHON[column_kind(c)] for c in columns]
     sql = f"SELECT {', '.join(quote(c.name) for c in columns)} FROM {table_sql}"
     if pk:
         sql += f" ORDER BY {', '.join(pk)}"
@@ -186,37 +226,6 @@ def fingerprint(conn: Connection, known: dict[str, TableFingerprint] | None = No
         json.dumps({n: [t.rows, t.hash] for n, t in result.items()}, sort_keys=True).encode()
     ).hexdigest()
     return Fingerprint(tables=result, overall=overall)
-
-
-class EarlyHashes:
-    """Tables fingerprinted as soon as their rows are in, while the next table is generated.
-
-    The server hashes one table while seedkit generates the next (where the backend allows it:
-    :meth:`~seedkit.backends.Backend.hashable_early`). The tables are reflected once, now, before
-    any writer drops a key: one reflection of them all (20 ms for the demo's six tables) rather
-    than one per table on the writer's thread (40 ms each there, most of it waiting for the GIL).
-    """
-
-    def __init__(self, conn: Connection, tables: Iterable[str], ask: Callable[..., Future]) -> None:
-        names = set(tables)
-        self._described = reflect_tables(conn, lambda name, _: name in names)
-        self._ask = ask  # the lane: runs a function on the connection once every row so far is written
-        self._hashes: dict[str, Future[TableFingerprint]] = {}
-        self._valid = True
-
-    def settled(self, name: str) -> None:
-        """The table's last rows are written: hash it."""
-        if self._valid:
-            table = self._described.tables[name]
-            self._hashes[name] = self._ask(lambda conn: table_fingerprint(conn, table))
-
-    def give_up(self) -> None:
-        """factory-boy's path may add rows to any table (its SubFactories): hash all at the end."""
-        self._valid = False
-        self._hashes.clear()
-
-    def known(self) -> dict[str, TableFingerprint]:
-        return {name: done.result() for name, done in self._hashes.items()}
 
 
 def reflect_tables(conn: Connection, only: Callable[[str, MetaData], bool] | None = None) -> MetaData:

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
+from seedkit.stopwatch import Stopwatch
 from seedkit.writers.background import Background
 
 T = TypeVar("T")
@@ -28,8 +29,10 @@ class Lane:
     thread; once it has, questions queue behind the rows already sent.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, stopwatch: Stopwatch | None = None) -> None:
+        """``stopwatch``: the run's, which counts the time spent waiting for the database."""
         self.conn = conn
+        self.stopwatch = stopwatch or Stopwatch()
         self._line = Background("seedkit-lane")
         self._busy = False  # whether a background job was ever sent (and the line not stopped since)
         self._pause: Callable[[], None] | None = None
@@ -41,7 +44,8 @@ class Lane:
     def send(self, job: Callable[[], T]) -> Future[T]:
         """Queue a writer's job for the background thread; raises at once if an earlier job failed."""
         self._busy = True
-        return self._line.submit(job)
+        with self.stopwatch.stage("database"):  # a full queue waits for the server
+            return self._line.submit(job)
 
     def ask(self, fn: Callable[[Connection], T]) -> Future[T]:
         """Run ``fn(connection)`` once everything sent so far is in; the future holds its result."""
@@ -59,12 +63,14 @@ class Lane:
 
     def query(self, fn: Callable[[Connection], T]) -> T:
         """:meth:`ask` and wait for the answer."""
-        return self.ask(fn).result()
+        with self.stopwatch.stage("database"):
+            return self.ask(fn).result()
 
     def drain(self) -> None:
         """Return when every job has run, raising the first failure; then questions run at once again."""
         try:
-            self._line.wait()
+            with self.stopwatch.stage("database"):
+                self._line.wait()
         finally:
             self._line.stop()
             self._busy = False

@@ -34,6 +34,8 @@ class RunReport:
     paths: dict[str, str] = field(default_factory=dict)  # writer each table took
     orm_reasons: dict[str, str] = field(default_factory=dict)  # step -> why factory-boy built its rows
     nondeterministic: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that differ per run
+    read_back: dict[str, str] = field(default_factory=dict)  # table -> why its fingerprint read what it holds
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds of the run's own thread
     seconds: float = 0.0
     status: str = "seeded"  # or "skipped" (--if-empty found data)
     existing: dict[str, int] = field(default_factory=dict)  # rows found, when skipped
@@ -65,6 +67,8 @@ class RunReport:
             "paths": dict(self.paths),
             "orm_reasons": dict(self.orm_reasons),
             "nondeterministic": dict(self.nondeterministic),
+            "read_back": dict(self.read_back),
+            "timings": dict(self.timings),
             "total_rows": self.total_rows,
             "seconds": round(self.seconds, 3),
             "fingerprint": self.fingerprint,

@@ -26,10 +26,11 @@ from seedkit.clock import parse_now
 from seedkit.config import MAX_SEED, WRITERS, Settings, check_scale
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprints import IGNORED_TABLES, EarlyHashes, Fingerprint, fingerprint, reflect_tables
+from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, reflect_tables
 from seedkit.report import RunRecord, RunReport, Status
 from seedkit.safety import check_writable
 from seedkit.schema import ordered_tables
+from seedkit.stopwatch import Stopwatch
 
 if TYPE_CHECKING:
     from seedkit.cluster import Remote
@@ -222,15 +223,36 @@ def seed_into(
     check_writable(connected, settings.protected)  # protected targets are never written, whoever connects
     target = connected.display
     report = RunReport(recipe=loaded.name, seed=seed, scale=scale, target=target, now=clock.isoformat())
-    began = time.perf_counter()
+    began, stopwatch = time.perf_counter(), Stopwatch()
     tables = _present_tables(connection, loaded.recipe, target)
     before = _counts(connection, tables)
     report.workers = _worker_count(workers, connected)
     remote = _remote(executor, report.workers, loaded, settings, clock, environment)
     report.executor = _executor_name(executor)
-    _seed_on(connection, loaded, report, tables, before, clock, writer, report.workers, progress, environment, remote)
+    _seed_on(
+        connection,
+        loaded,
+        report,
+        tables,
+        before,
+        clock,
+        writer,
+        report.workers,
+        progress,
+        stopwatch,
+        environment,
+        remote,
+    )
     report.seconds = time.perf_counter() - began
+    report.timings = _timings(stopwatch, report.seconds)
     return report
+
+
+def _timings(stopwatch: Stopwatch, seconds: float) -> dict[str, float]:
+    """The stopwatch's stages, and the rest of ``seconds`` as ``other``."""
+    timings = stopwatch.rounded()
+    timings["other"] = round(max(0.0, seconds - sum(stopwatch.seconds.values())), 3)
+    return timings
 
 
 def _seed_on(
@@ -243,6 +265,7 @@ def _seed_on(
     writer: str,
     workers: int,
     progress: Progress | None,
+    stopwatch: Stopwatch,
     environment: Environment | None = None,
     remote: Remote | None = None,
 ) -> None:
@@ -251,13 +274,13 @@ def _seed_on(
     from seedkit.lane import Lane
     from seedkit.seeding import Seeder
     from seedkit.writers import make_writer
+    from seedkit.written import RunHashes
 
     environment = environment or Environment()
-    lane = Lane(conn)
+    lane = Lane(conn, stopwatch)
     write = make_writer(lane, writer)
-    # Fingerprints taken table by table while the next is generated, where the backend allows.
-    early = backend_of_connection(conn).hashable_early(conn)
-    hashes = EarlyHashes(conn, {p.step.info.name for p in recipe.steps}, lane.ask) if early else None
+    with stopwatch.stage("fingerprint"):
+        hashes = RunHashes(conn, {p.step.info.name for p in recipe.steps}, before, lane.ask)
     seeder = Seeder(lane, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes, remote=remote)
     try:
         with seeded(clock, environment):
@@ -274,7 +297,14 @@ def _seed_on(
     _check_written(result.planned, report.tables)
     report.orm_reasons = dict(result.reasons)
     # The whole database's fingerprint, as `seedkit fingerprint` and `status` compute it.
-    report.fingerprint = fingerprint(conn, hashes.known() if hashes is not None else {}).overall
+    with stopwatch.stage("fingerprint"):
+        known = hashes.known()
+        report.fingerprint = fingerprint(conn, known).overall
+    outside = {name: _OUTSIDE_STEPS for name in report.tables if name not in known and name not in hashes.read_back}
+    report.read_back = dict(sorted({**hashes.read_back, **outside}.items()))
+
+
+_OUTSIDE_STEPS = "rows went into it outside the recipe's steps (a SubFactory or a trigger)"
 
 
 def run(
@@ -356,21 +386,24 @@ def run(
     report.workers = _worker_count(workers, target)
     report.executor = _executor_name(executor)
     started = datetime.now(UTC)
-    began = time.perf_counter()
+    began, stopwatch = time.perf_counter(), Stopwatch()
     config = migrations.alembic_config(settings.alembic_config, url) if (migrate or reset) else None
     with _transaction(settings, write=True, wait=wait, waiting=waiting, on_retry=on_retry) as conn:
-        if reset:
-            migrations.downgrade(conn, config, "base")
-        if config is not None:
-            migrations.upgrade(conn, config, "head")
-            report.revision = migrations.current_revision(conn)
-        loaded = resolve_recipe(settings, loaded or recipe, conn)
-        remote = _remote(executor, report.workers, loaded, settings, clock, Environment())
-        hint = "" if config is not None else " (this run did not migrate: drop --no-migrate)"
-        tables = _present_tables(conn, loaded.recipe, report.target, hint)
-        recipe_names = {s.info.name for s in loaded.recipe.steps}
-        recipe_tables = [t for t in tables if t.name in recipe_names]
-        before = _counts(conn, tables)
+        stopwatch.add("connect", time.perf_counter() - began)  # and take the run lock
+        with stopwatch.stage("migrate"):
+            if reset:
+                migrations.downgrade(conn, config, "base")
+            if config is not None:
+                migrations.upgrade(conn, config, "head")
+                report.revision = migrations.current_revision(conn)
+        with stopwatch.stage("prepare"):
+            loaded = resolve_recipe(settings, loaded or recipe, conn)
+            remote = _remote(executor, report.workers, loaded, settings, clock, Environment())
+            hint = "" if config is not None else " (this run did not migrate: drop --no-migrate)"
+            tables = _present_tables(conn, loaded.recipe, report.target, hint)
+            recipe_names = {s.info.name for s in loaded.recipe.steps}
+            recipe_tables = [t for t in tables if t.name in recipe_names]
+            before = _counts(conn, tables)
         existing = {t.name: before[t.name] for t in recipe_tables if before[t.name]}
         if existing and mode == "if_empty":
             report.status, report.existing = "skipped", existing
@@ -386,14 +419,20 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
             before = _counts(conn, tables)
-        _seed_on(conn, loaded, report, tables, before, clock, writer, report.workers, progress, remote=remote)
+        _seed_on(
+            conn, loaded, report, tables, before, clock, writer, report.workers, progress, stopwatch, remote=remote
+        )
         from_empty = not existing or mode == "truncate"
-        if from_empty:
-            earlier = history.last_identical(conn, loaded.name, seed, scale)
-            if earlier is not None and earlier.fingerprint != report.fingerprint:
-                report.previous_fingerprint = earlier.fingerprint
-        report.seconds = time.perf_counter() - began
-        _record(conn, report, started, from_empty)
+        with stopwatch.stage("record"):
+            if from_empty:
+                earlier = history.last_identical(conn, loaded.name, seed, scale)
+                if earlier is not None and earlier.fingerprint != report.fingerprint:
+                    report.previous_fingerprint = earlier.fingerprint
+            _record(conn, report, started, from_empty)
+        committing = time.perf_counter()
+    stopwatch.add("commit", time.perf_counter() - committing)
+    report.seconds = time.perf_counter() - began
+    report.timings = _timings(stopwatch, report.seconds)
     return report
 
 

@@ -4,7 +4,7 @@ Steps run in the plan's order. Rows stream to the writer chunk by chunk; only st
 steps point at (``per=``/``refs=``) keep their rows, as compact tuples. Every chunk's
 randomness is derived from (seed, recipe, step, chunk number), never from what ran before.
 Key allocation (:mod:`seedkit.keys`), factory-boy's own path (:mod:`seedkit.factory_path`) and
-the early fingerprints the runner keeps (:class:`seedkit.fingerprints.EarlyHashes`) live apart;
+the run's fingerprints of the rows written (:class:`seedkit.written.RunHashes`) live apart;
 this module holds the compiled path and the checks made on its chunks.
 """
 
@@ -22,7 +22,6 @@ from seedkit.backends import backend_of_connection
 from seedkit.cluster import Remote, generate_remote
 from seedkit.errors import SeedFailed, SeedkitError, failing_as
 from seedkit.factory_path import FactoryPath
-from seedkit.fingerprints import EarlyHashes
 from seedkit.generate import (
     CHUNK,
     CompiledStep,
@@ -38,9 +37,11 @@ from seedkit.recipe import Between, Step
 from seedkit.resolved import NOT_KEPT, Keep, ResolvedRecipe, StepPlan
 from seedkit.rows import Chain, Expanded, KeyRange, projection
 from seedkit.schema import TableInfo, row_class
+from seedkit.stopwatch import timed
 from seedkit.unique import Unfit, Uniquifier, uniquifiers_for
 from seedkit.values import ValueCheck, check_values
 from seedkit.writers import Writer
+from seedkit.written import RunHashes
 
 Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
 
@@ -104,12 +105,12 @@ class Seeder:
         writer: Writer,
         progress: Progress | None = None,
         workers: int = 1,
-        hashes: EarlyHashes | None = None,
+        hashes: RunHashes | None = None,
         remote: Remote | None = None,
     ) -> None:
         """``lane``: the run's connection, shared with ``writer`` (questions wait for the rows
-        sent before them). ``hashes``: the runner's early fingerprints, told as each table's
-        last step is in. ``remote``: an executor that generates the compiled steps' chunks
+        sent before them). ``hashes``: the run's fingerprints, told of every row written and
+        of each table's last step. ``remote``: an executor that generates the compiled steps' chunks
         instead of this process and its ``workers``."""
         self.lane = lane
         self.conn = lane.conn
@@ -139,6 +140,9 @@ class Seeder:
         self.keys.prefetch([step.info for step in last_step.values()])
         # Tables whose rows change once every step is written (fill_later): hashed at the end.
         self._changed_later = {plan.step.info.name for plan in plans if plan.later}
+        if self.hashes is not None:
+            for name in sorted(self._changed_later):
+                self.hashes.read_back_table(name, "fill_later updates its rows after they are written")
         for plan in plans:
             step = plan.step
             try:
@@ -154,7 +158,8 @@ class Seeder:
             except BaseException as exc:  # Ctrl-C: end the COPY so the rollback can run
                 self.writer.abort(exc)
                 raise
-        self.writer.finish()
+        with self.lane.stopwatch.stage("finish"):  # the keys, indexes and checks still to come
+            self.writer.finish()
         if self._factory_path is not None and self._factory_path.orm is not self.writer:
             self._factory_path.orm.finish()
         for plan in plans:
@@ -226,7 +231,8 @@ class Seeder:
 
         info = step.info
         try:
-            compiled = compile_step(step, link_attr, refs)
+            with self.lane.stopwatch.stage("compile"):
+                compiled = compile_step(step, link_attr, refs)
         except Unsupported as why:
             self.result.reasons[step.name] = str(why)
             # factory-boy looks parents up by key: put back the keys and indexes a fast writer
@@ -234,7 +240,7 @@ class Seeder:
             self.writer.finish()
             # Its SubFactories may add rows to any table, hashed or not: hash them all at the end.
             if self.hashes is not None:
-                self.hashes.give_up()
+                self.hashes.give_up(f"factory-boy built the rows of step {step.name!r}, and may add rows anywhere")
             rows_kept = self._factory().write(
                 step, step_seed, total, link_attr, parents, refs, keep, self.keys.sequence_base(info)
             )
@@ -281,23 +287,31 @@ class Seeder:
         if encode is not None:
             work = replace(work, check=partial(check_values, compiled.step, values), encode=encode)
         if total:
-            self._check_steady(work, total)
+            with self.lane.stopwatch.stage("generate"):
+                self._check_steady(work, total)
         if self.remote is not None:
             inputs = (step_seed, first_id, seq, compiled.refs)
             chunks = generate_remote(self.remote, compiled.step.name, inputs, parents, total)
         else:
             chunks = generate_chunks(work, total, self.workers)
-        for done, rows in chunks:
+        watch = self.lane.stopwatch
+        for done, rows in timed(chunks, watch, "generate"):
             if isinstance(rows, bytes):  # checked and encoded by a worker
                 self.writer.write_encoded(info, compiled.write_attrs, rows)
+                if self.hashes is not None:
+                    self.hashes.read_back_table(info.name, "workers encoded its rows")
                 self._progress(compiled.step.name, done, total)
                 continue
-            if uniquifiers is None:
-                uniquifiers = self._uniquifiers(compiled, rows)
-            for uniquifier in uniquifiers:
-                rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
-            check_values(compiled.step, values, rows)
+            with watch.stage("check"):
+                if uniquifiers is None:
+                    uniquifiers = self._uniquifiers(compiled, rows)
+                for uniquifier in uniquifiers:
+                    rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
+                check_values(compiled.step, values, rows)
             self._write(info, compiled.write_attrs, rows)
+            if self.hashes is not None:
+                with watch.stage("fingerprint"):
+                    self.hashes.wrote(info, compiled.write_attrs, rows)
             if project is not None:
                 kept.extend(map(project, rows))
             self._progress(compiled.step.name, done, total)

@@ -111,9 +111,9 @@ def test_hashing_leaves_the_callers_work_mem_alone(pg_url):
 
 
 def test_remembered_renderings_match_fresh_ones():
-    from seedkit.fingerprints import _PYTHON
+    from seedkit.fingerprints import PYTHON
 
-    numeric, as_json = _PYTHON["numeric"], _PYTHON["json"]
+    numeric, as_json = PYTHON["numeric"], PYTHON["json"]
     assert [numeric(v) for v in (Decimal("2.50"), 2.5, Decimal("2.5"), 100, 100.0, -0.0)] == [
         "2.5",
         "2.5",

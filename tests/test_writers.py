@@ -46,6 +46,7 @@ def test_a_plain_subfactory_takes_the_orm_path(tmp_path, db_url):
     assert report["tables"] == {"authors": 4, "books": 4}
     assert report["paths"]["books"] == "orm"
     assert "SubFactory" in report["orm_reasons"]["books"]
+    assert set(report["read_back"]) == {"authors", "books"} and "factory-boy" in report["read_back"]["books"]
     again = tmp_path / "again.db"
     other = cli_json("run", "plain", "--seed", "2", "--database-url", f"sqlite:///{again}", *opts)
     assert other["fingerprint"] == report["fingerprint"]
@@ -141,7 +142,7 @@ CREATE TRIGGER fame AFTER INSERT ON books FOR EACH ROW EXECUTE FUNCTION fame();
 
 
 def test_a_trigger_that_changes_written_tables_is_in_the_recorded_fingerprint(tmp_path, pg_url):
-    # seedkit hashes a table once its last step is written, unless a trigger could change it later.
+    # seedkit fingerprints the rows it writes, unless a trigger could change them: then it reads them back.
     opts = cli_options(write_project(tmp_path / "p", {}))
     assert cli("migrate", "--database-url", pg_url, *opts[2:]).exit_code == 0
     engine = create_engine(pg_url)
@@ -153,6 +154,7 @@ def test_a_trigger_that_changes_written_tables_is_in_the_recorded_fingerprint(tm
     engine.dispose()
     assert famous == report["tables"]["authors"]  # every author has a book: the trigger ran for each
     assert report["fingerprint"] == fingerprint_of(pg_url)["overall"]
+    assert set(report["read_back"]) == {"authors", "books"}  # the trigger on books changes authors
 
 
 SAME_PAGES = """

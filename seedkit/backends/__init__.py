@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Column, Connection, Engine, Table
 from sqlalchemy.engine import URL
 
 if TYPE_CHECKING:
-    from seedkit.fingerprints import TableFingerprint
+    from seedkit.fingerprints import Render, TableFingerprint
     from seedkit.templates import TemplateStore
 
 
@@ -117,6 +117,16 @@ class Backend:
         from seedkit.fingerprints import python_table_fingerprint
 
         return python_table_fingerprint(conn, table)
+
+    def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
+        """How values seedkit writes to ``written`` (the model's column) read back from ``stored``
+        (the table's column, as reflected): a render to the fingerprint's canonical text, so the
+        run's fingerprint needs no read-back (:mod:`seedkit.written`), or why that cannot be told."""
+        return f"seedkit cannot tell how {self.name} stores values"
+
+    def triggered_tables(self, conn: Connection) -> set[str]:
+        """Tables whose rows a trigger (or a rule) may change as they are written."""
+        return set()
 
     def hashable_early(self, conn: Connection) -> bool:
         """Whether a table may be fingerprinted as soon as seedkit has written it, while the

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 import psycopg
 import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from sqlalchemy import Connection, Engine, Table, create_engine, text
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, text
 from sqlalchemy.engine import URL
 
 from seedkit.backends import Backend, Target, Waiting
 from seedkit.backends.hosts import canonical_host
 from seedkit.errors import LockBusy, UsageError
-from seedkit.fingerprints import NULL, TableFingerprint, layout
+from seedkit.fingerprints import NULL, Render, TableFingerprint, layout
 from seedkit.safety import mask_url
 from seedkit.schema import column_kind
 
@@ -224,6 +224,14 @@ class PostgreSQL(Backend):
     def table_fingerprint(self, conn: Connection, table: Table) -> TableFingerprint:
         return _table_fingerprint(conn, table)
 
+    def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
+        from seedkit.backends.postgresql_values import stored_text
+
+        return stored_text(written, stored)
+
+    def triggered_tables(self, conn: Connection) -> set[str]:
+        return set(conn.execute(_CHANGED_AS_WRITTEN).scalars())
+
     def hashable_early(self, conn: Connection) -> bool:
         """Yes, unless a user trigger could change a table after its own rows are in."""
         triggers = "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)"
@@ -264,6 +272,14 @@ class PostgreSQL(Backend):
             "SELECT setval(seq, :m) FROM (SELECT pg_get_serial_sequence(:t, :c) AS seq) s WHERE seq IS NOT NULL"
         )
         conn.execute(move, {"t": table_sql, "c": column, "m": highest})
+
+
+# Tables of the current schema with a user trigger or a rewrite rule.
+_CHANGED_AS_WRITTEN = text(
+    "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND ("
+    "EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) OR "
+    "EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename <> '_RETURN'))"
+)
 
 
 # Partitions of partitioned tables, with their bounds and their parent's key.

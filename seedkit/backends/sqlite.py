@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL
 
 from seedkit.backends import Backend, Target, Waiting
@@ -22,6 +22,7 @@ from seedkit.safety import mask_url
 
 if TYPE_CHECKING:
     from seedkit.backends.sqlite_templates import SQLiteTemplates
+    from seedkit.fingerprints import Render
 
 
 def _check_path(url: URL) -> None:
@@ -136,6 +137,14 @@ class SQLite(Backend):
         if table.schema is not None:  # an attached database keeps its own sqlite_master
             return []
         return [tuple(row) for row in conn.exec_driver_sql(_OWN_INDEXES, (table.name,)).all()]
+
+    def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
+        from seedkit.backends.sqlite_values import stored_text
+
+        return stored_text(written, stored, conn.dialect)
+
+    def triggered_tables(self, conn: Connection) -> set[str]:
+        return set(conn.exec_driver_sql("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'").scalars())
 
     def lock_timed_out(self, exc: BaseException) -> bool:
         return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")

@@ -118,4 +118,4 @@ def make_writer(lane: Lane, choice: str) -> Writer:
         return CopyWriter(lane)
     if choice == "orm":
         return OrmWriter(conn)
-    return ExecutemanyWriter(conn)
+    return ExecutemanyWriter(conn, lane.stopwatch)

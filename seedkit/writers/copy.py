@@ -78,7 +78,8 @@ class CopyWriter:
         if not rows:
             return
         _, processors, encoder = self._statement(info, attrs)
-        payload = encoder.encode(rows) if encoder is not None else list(encode(rows, processors))
+        with self._lane.stopwatch.stage("encode"):
+            payload = encoder.encode(rows) if encoder is not None else list(encode(rows, processors))
         self._lane.send(lambda: self._send(info, (info.name, attrs), payload))
 
     def encoder(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], bytes] | None:

@@ -16,14 +16,16 @@ from sqlalchemy import Connection
 
 from seedkit.backends import backend_of_connection
 from seedkit.schema import TableInfo
+from seedkit.stopwatch import Stopwatch
 from seedkit.writers import Immediate, bind_processors, check, encode, target
 
 
 class ExecutemanyWriter(Immediate):
     name = "executemany"
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, stopwatch: Stopwatch | None = None) -> None:
         self.conn = conn
+        self._stopwatch = stopwatch or Stopwatch()
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list]] = {}
         self._backend = backend_of_connection(conn)
         self._seen: set[str] = set()  # tables whose indexes were looked at
@@ -43,7 +45,10 @@ class ExecutemanyWriter(Immediate):
         if info.name not in self._seen:
             self._drop_indexes(info)
         sql, processors = self._statement(info, attrs)
-        self.conn.exec_driver_sql(sql, list(encode(rows, processors)))
+        with self._stopwatch.stage("encode"):
+            prepared = list(encode(rows, processors))
+        with self._stopwatch.stage("database"):
+            self.conn.exec_driver_sql(sql, prepared)
 
     def settle(self, info: TableInfo) -> None:
         """No more rows for this table: build its indexes again."""
@@ -69,5 +74,6 @@ class ExecutemanyWriter(Immediate):
             self._rebuild[info.name] = [sql for _, sql in indexes]
 
     def _build_indexes(self, table: str) -> None:
-        for statement in self._rebuild.pop(table, []):
-            check(self.conn, table, statement)
+        with self._stopwatch.stage("database"):
+            for statement in self._rebuild.pop(table, []):
+                check(self.conn, table, statement)

@@ -1,0 +1,231 @@
+"""A run's fingerprint, taken from the rows as written, equals what the database then holds.
+
+Every column kind the fingerprint renders goes in with values chosen to catch a round trip
+seedkit could get wrong: SQLite's type affinity, numeric scale and rounding, float text, time
+zones, JSON's canonical form, NULLs. Where a backend may store something else than was written,
+the table must be read back, and the report must say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import factory
+import pytest
+from sqlalchemy import (
+    CHAR,
+    JSON,
+    REAL,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+    create_engine,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import seedkit
+from seedkit import Recipe
+
+PLUS_FIVE_THIRTY = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Sample(Base):
+    __tablename__ = "samples"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag = mapped_column(Boolean)
+    n = mapped_column(Integer)
+    ratio = mapped_column(Float)
+    amount = mapped_column(Numeric(10, 2))
+    exact = mapped_column(Numeric)
+    label = mapped_column(String(50))
+    body = mapped_column(Text)
+    at = mapped_column(DateTime)
+    at_tz = mapped_column(DateTime(timezone=True))
+    day = mapped_column(Date)
+    doc = mapped_column(JSON)
+    token = mapped_column(Uuid)
+    blob = mapped_column(LargeBinary)
+
+
+# Values each column cycles through; the lengths differ so that rows mix them.
+VALUES = {
+    "flag": [True, False, None],
+    "n": [0, -1, 2**31 - 1, None, 42],
+    "ratio": [0.1, 2.0, -0.0, 1e-3, 123456.789, 1 / 3, None],
+    # 12.345 rounds half away from zero on PostgreSQL; SQLite keeps the float.
+    "amount": [Decimal("100.00"), Decimal("0.10"), Decimal("12.345"), Decimal("-0.004"), 7, None],
+    "exact": [Decimal("1.50"), Decimal("1E+2"), Decimal("-3.14159"), None],
+    "label": ['quote " tab \t newline \n', "", "naïve café ☕", "\\N", "None", "12", None, "x" * 50],
+    "body": ["line\r\nbreak", "\x01control", "back\\slash", "😀 astral", None],
+    "at": [dt.datetime(2025, 1, 2, 3, 4, 5), dt.datetime(2025, 1, 2, 3, 4, 5, 60), dt.datetime(999, 1, 2), None],
+    "at_tz": [
+        dt.datetime(2025, 6, 1, 12, tzinfo=dt.UTC),
+        dt.datetime(2025, 6, 1, 12, 30, 0, 7, tzinfo=PLUS_FIVE_THIRTY),
+        None,
+    ],
+    "day": [dt.date(2024, 2, 29), dt.date(1, 1, 1), None],
+    "doc": [
+        {"zeta": 1, "a": [1, {"bb": None, "c": "x"}], "mid": True},
+        [1, 0.5, "é", {"b": 2, "aa": 1}],
+        "just text",
+        {},
+        {"n": -17, "long": 12345678901234567890},
+    ],
+    "token": [uuid.UUID(int=12345), uuid.UUID("f" * 32), None],
+    "blob": [b"\x00\xff", b"", None],
+}
+
+
+def _factory_of(model: type, values: dict[str, list]) -> type:
+    """A factory cycling each column through its values."""
+    declarations = {column: factory.Iterator(cycled) for column, cycled in values.items()}
+    meta = type("Meta", (), {"model": model})
+    return type(f"{model.__name__}Factory", (factory.alchemy.SQLAlchemyModelFactory,), {"Meta": meta, **declarations})
+
+
+SampleFactory = _factory_of(Sample, VALUES)
+
+
+def _seed(url: str, recipe: Recipe, base: type[DeclarativeBase] = Base, before: str | None = None) -> tuple:
+    """Seed ``recipe`` into fresh tables; the run's report and the fingerprint read afterwards."""
+    engine = create_engine(url)
+    base.metadata.create_all(engine)
+    if before is not None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(before)
+    settings = seedkit.load_settings(database_url=url)
+    with engine.begin() as conn:
+        report = seedkit.seed_into(conn, recipe, settings=settings, seed=3)
+    engine.dispose()
+    return report, seedkit.fingerprint(settings)
+
+
+def test_every_kind_is_fingerprinted_as_written_and_as_stored(db_url):
+    recipe = Recipe("every kind")
+    recipe.add(SampleFactory, 300)
+    report, stored = _seed(db_url, recipe)
+    assert report.tables == {"samples": 300}
+    assert report.read_back == {}  # every value's stored text was known before it was sent
+    assert report.fingerprint == stored.overall
+
+
+class Odd(DeclarativeBase):
+    pass
+
+
+# (column type, values, backends that must read the table back)
+ODD_CASES = [
+    (Float, [1e-7, 1.5], {"postgresql"}),  # exponents: PostgreSQL from 1e15, Python from 1e16
+    (Float, [1e15, 2.5], {"postgresql"}),
+    (REAL, [0.1, 2.0], {"postgresql"}),  # single precision on PostgreSQL, double in SQLite
+    (Numeric(10, 2), [0.1, 2.25], {"postgresql"}),  # floats into numeric depend on the writer there
+    (CHAR(5), ["ab", "abcde"], {"postgresql"}),  # blank-padded on PostgreSQL
+    (JSON, [None, {"a": 1}], {"postgresql"}),  # SQL NULL or JSON null, by writer
+    (JSON, [{"tiny": 1e-7}, [2.5]], {"postgresql"}),  # jsonb writes 0.0000001
+    (JSON, [5, "x", 2.5], {"sqlite"}),  # a number's JSON text is a number to a NUMERIC column
+    (DateTime(timezone=True), [dt.datetime(2025, 1, 1, 12)], {"postgresql"}),  # naive: the session's zone
+    (DateTime, [dt.datetime(2025, 1, 1, 12, tzinfo=PLUS_FIVE_THIRTY)], {"postgresql"}),
+    (String(10), ["a", "b"], set()),
+]
+
+
+def _odd_model(i: int, column_type: object) -> type:
+    return type(
+        f"Odd{i}",
+        (Odd,),
+        {
+            "__tablename__": f"odd_{i}",
+            "id": mapped_column(Integer, primary_key=True),
+            "v": mapped_column(column_type),
+        },
+    )
+
+
+ODD_MODELS = [_odd_model(i, case[0]) for i, case in enumerate(ODD_CASES)]
+
+
+def test_values_whose_round_trip_differs_are_read_back(db_url):
+    backend = db_url.split(":")[0].split("+")[0]
+    recipe = Recipe("odd values")
+    for model, (_, values, _) in zip(ODD_MODELS, ODD_CASES, strict=True):
+        recipe.add(_factory_of(model, {"v": values}), 4)
+    report, stored = _seed(db_url, recipe, Odd)
+    expected = {f"odd_{i}" for i, (_, _, where) in enumerate(ODD_CASES) if backend in where}
+    assert set(report.read_back) == expected, report.read_back
+    assert report.fingerprint == stored.overall
+
+
+class Filled(DeclarativeBase):
+    pass
+
+
+class Stamped(Filled):
+    __tablename__ = "stamped"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name = mapped_column(String(20))
+    batch = mapped_column(Integer, server_default=text("7"))
+
+
+class StampedFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = Stamped
+
+    name = factory.Sequence(lambda n: f"n{n}")
+
+
+TRIGGERS = {
+    "sqlite": "CREATE TRIGGER shout AFTER INSERT ON stamped BEGIN "
+    "UPDATE stamped SET name = upper(name) WHERE id = NEW.id; END",
+    "postgresql": "CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$; "
+    "CREATE TRIGGER shout BEFORE INSERT ON stamped FOR EACH ROW EXECUTE FUNCTION shout()",
+}
+
+
+def test_a_column_the_database_fills_is_read_back(db_url):
+    recipe = Recipe("stamped")
+    recipe.add(StampedFactory, 5)
+    report, stored = _seed(db_url, recipe, Filled)
+    assert report.read_back == {"stamped": "the database fills its column batch"}
+    assert report.fingerprint == stored.overall
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_table_with_a_trigger_is_read_back(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    recipe = Recipe("shouted")
+    recipe.add(StampedFactory, 5, batch=1)
+    report, stored = _seed(url, recipe, Filled, before=TRIGGERS[backend])
+    assert report.read_back == {"stamped": "a trigger or rule (on stamped) may change any table"}
+    assert report.fingerprint == stored.overall
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM stamped ORDER BY id")).scalars().first() == "N0"
+    engine.dispose()
+
+
+def test_rows_already_there_are_read_back(db_url):
+    recipe = Recipe("twice")
+    recipe.add(StampedFactory, 3, batch=1)
+    _seed(db_url, recipe, Filled)
+    settings = seedkit.load_settings(database_url=db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        report = seedkit.seed_into(conn, recipe, settings=settings, seed=4)
+    engine.dispose()
+    assert report.read_back == {"stamped": "it held rows before this run"}
+    assert report.fingerprint == seedkit.fingerprint(settings).overall
