@@ -18,6 +18,7 @@ import decimal
 import functools
 import hashlib
 import json
+import operator
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -43,8 +44,9 @@ class NotExact(Exception):
     message says why, and the run's report repeats it."""
 
 
-# Per column: the canonical texts of the values as the table will hold them (None included).
-Render = Callable[[Sequence[Any]], list[str]]
+# Per column: the values as the table will hold them (None included), as objects whose str() is
+# the canonical text: the texts themselves, or the values where str() already gives it (integers).
+Render = Callable[[Sequence[Any]], Sequence[object]]
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,45 @@ class Fingerprint:
         }
 
 
+_JSON_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def jsonb_ordered(value: Any, float_ok: Callable[[float], bool], column: str) -> Any:
+    """``value`` with its objects' keys in ``jsonb``'s order, for :data:`JSONB_TEXT`; raises
+    :class:`NotExact` for what the database would keep differently (a float ``float_ok``
+    refuses, a key that is not a string, a type JSON has not)."""
+    kind = type(value)
+    if kind is dict:
+        try:
+            order = jsonb_key_order(tuple(value))
+        except AttributeError:
+            raise NotExact(f"{column} holds objects with keys that are not strings") from None
+        return {
+            k: v if type(v) in _JSON_PLAIN else jsonb_ordered(v, float_ok, column)
+            for k, v in zip(order, map(value.__getitem__, order), strict=True)
+        }
+    if kind is list or kind is tuple:
+        if set(map(type, value)) <= _JSON_PLAIN:
+            return value
+        return [jsonb_ordered(v, float_ok, column) for v in value]
+    if kind in _JSON_PLAIN:
+        return value
+    if kind is float:
+        if not float_ok(value):
+            raise NotExact(f"{column} holds floats the database writes differently ({value!r})")
+        return value
+    raise NotExact(f"{column} holds {kind.__name__} values")
+
+
+_is_none = functools.partial(operator.is_, None)
+
+
 def with_nulls(render: Render) -> Render:
     """``render`` for columns with NULLs: it sees only the values, NULL is ``\\N``."""
 
-    def both(values: Sequence[Any]) -> list[str]:
-        if None not in values:
+    def both(values: Sequence[Any]) -> Sequence[object]:
+        # Not ``None in values``: comparing a Decimal with None goes through an ABC check.
+        if not any(map(_is_none, values)):
             return render(values)
         texts = iter(render([v for v in values if v is not None]))
         return [NULL if v is None else next(texts) for v in values]

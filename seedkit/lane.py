@@ -69,8 +69,7 @@ class Lane:
     def drain(self) -> None:
         """Return when every job has run, raising the first failure; then questions run at once again."""
         try:
-            with self.stopwatch.stage("database"):
-                self._line.wait()
+            self._line.wait()
         finally:
             self._line.stop()
             self._busy = False

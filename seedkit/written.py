@@ -1,18 +1,19 @@
 """A run's fingerprint from the rows as seedkit writes them, reading back only what it must.
 
-The fingerprint proves what a database holds (:mod:`seedkit.fingerprints`). Reading every row
-back to prove what a run has just written cost a fifth of a SQLite run, and on PostgreSQL a
-second of server time the load itself does not need. Instead each chunk is rendered to the
-fingerprint's canonical text as it is written, by the backend's model of how it stores each value
-(:meth:`~seedkit.backends.Backend.stored_text`), and hashed in key order: the same text
-``seedkit fingerprint`` later computes from the tables, so the two are equal.
+The fingerprint proves what a database holds (:mod:`seedkit.fingerprints`). On SQLite, reading
+every row back to prove what a run has just written cost a fifth of the run, on the run's own
+thread. Instead each chunk is rendered to the fingerprint's canonical text as it is written, by
+the backend's model of how it stores each value (:meth:`~seedkit.backends.Backend.stored_text`),
+and hashed in key order: the same text ``seedkit fingerprint`` later computes from the tables,
+so the two are equal.
 
 A table is read back instead wherever the database may hold something other than the rows
 written: rows that were there before the run, a trigger or rule, a column the database fills, a
 key not written in order, a value whose stored form the backend cannot promise, rows factory-boy
-built, or an UPDATE after the rows went in. :attr:`RunHashes.read_back` says which and why. Where
-the backend allows, such a table is hashed on the server as soon as its rows are in, while the
-next table is generated.
+built, or an UPDATE after the rows went in; and on a backend that hashes its tables itself
+(:meth:`~seedkit.backends.Backend.hashes_tables`: PostgreSQL, on the server's core, while the
+next table is generated). :attr:`RunHashes.read_back` says which and why. Where the backend
+allows, such a table is hashed as soon as its rows are in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table
@@ -38,6 +40,8 @@ class _Layout:
     def __init__(self, slots: list[tuple[int | None, Render | None]], key: list[int]) -> None:
         self.slots = slots  # per table column, by name: (position in the written row, render)
         self.key = key  # positions of the primary key's columns in the written row
+        # A render gives values whose str() is the text: "%s" makes it in C, row by row.
+        self.line = "\t".join(["%s"] * len(slots))
 
 
 class _Tally:
@@ -60,8 +64,8 @@ class _Tally:
         columns = list(zip(*rows, strict=True))
         self._check_order(layout, columns)
         n = len(rows)
-        texts = [[NULL] * n if at is None else render(columns[at]) for at, render in layout.slots]
-        lines = "\n".join(map("\t".join, zip(*texts, strict=True)))
+        texts = [repeat(NULL, n) if at is None else render(columns[at]) for at, render in layout.slots]
+        lines = "\n".join(map(layout.line.__mod__, zip(*texts, strict=True)))
         self.digest.update(("\n" + lines if self.rows else lines).encode())
         self.rows += n
 
@@ -140,9 +144,12 @@ class RunHashes:
         self._tallies = {name: _Tally(self._described.tables[name], stored_text) for name in sorted(names)}
         # A trigger's function may write to any table, not only its own.
         triggered = ", ".join(sorted(backend.triggered_tables(conn)))
+        on_the_server = backend.hashes_tables(conn)
         for name, tally in list(self._tallies.items()):
             kinds = {column_kind(c) for c in tally.table.primary_key.columns}
-            if before.get(name):
+            if on_the_server is not None:
+                self.read_back_table(name, on_the_server)
+            elif before.get(name):
                 self.read_back_table(name, "it held rows before this run")
             elif triggered:
                 self.read_back_table(name, f"a trigger or rule (on {triggered}) may change any table")

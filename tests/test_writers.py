@@ -142,7 +142,7 @@ CREATE TRIGGER fame AFTER INSERT ON books FOR EACH ROW EXECUTE FUNCTION fame();
 
 
 def test_a_trigger_that_changes_written_tables_is_in_the_recorded_fingerprint(tmp_path, pg_url):
-    # seedkit fingerprints the rows it writes, unless a trigger could change them: then it reads them back.
+    # The server hashes a table once its last step is written, unless a trigger could change it later.
     opts = cli_options(write_project(tmp_path / "p", {}))
     assert cli("migrate", "--database-url", pg_url, *opts[2:]).exit_code == 0
     engine = create_engine(pg_url)
@@ -154,7 +154,6 @@ def test_a_trigger_that_changes_written_tables_is_in_the_recorded_fingerprint(tm
     engine.dispose()
     assert famous == report["tables"]["authors"]  # every author has a book: the trigger ran for each
     assert report["fingerprint"] == fingerprint_of(pg_url)["overall"]
-    assert set(report["read_back"]) == {"authors", "books"}  # the trigger on books changes authors
 
 
 SAME_PAGES = """

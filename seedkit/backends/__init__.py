@@ -118,10 +118,15 @@ class Backend:
 
         return python_table_fingerprint(conn, table)
 
+    def hashes_tables(self, conn: Connection) -> str | None:
+        """Why a run fingerprints this backend's tables by reading them rather than from the rows
+        it writes (:mod:`seedkit.written`); None where it renders the rows (:meth:`stored_text`)."""
+        return f"seedkit has no model of how {self.name} stores values"
+
     def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
         """How values seedkit writes to ``written`` (the model's column) read back from ``stored``
-        (the table's column, as reflected): a render to the fingerprint's canonical text, so the
-        run's fingerprint needs no read-back (:mod:`seedkit.written`), or why that cannot be told."""
+        (the table's column, as reflected): a render to the fingerprint's canonical text, or why
+        that cannot be told. Asked only where :meth:`hashes_tables` says None."""
         return f"seedkit cannot tell how {self.name} stores values"
 
     def triggered_tables(self, conn: Connection) -> set[str]:

@@ -138,6 +138,11 @@ class SQLite(Backend):
             return []
         return [tuple(row) for row in conn.exec_driver_sql(_OWN_INDEXES, (table.name,)).all()]
 
+    def hashes_tables(self, conn: Connection) -> str | None:
+        """None: reading a table back would cost the run's own thread (SQLite runs in it) more
+        than rendering the rows it writes."""
+        return None
+
     def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
         from seedkit.backends.sqlite_values import stored_text
 
