@@ -368,7 +368,9 @@ def _render_run(report: RunReport, title: str, as_json: bool, quiet: bool) -> No
     for step, reason in report.orm_reasons.items():
         out.print(f"step {step} was built by factory-boy through the ORM: {reason}", markup=False, highlight=False)
     for reason, tables in _grouped(report.read_back).items():
-        out.print(f"fingerprint read back from {', '.join(tables)}: {reason}", markup=False, highlight=False)
+        out.print(
+            f"fingerprint read back from {', '.join(tables)}: {reason}", markup=False, highlight=False, style="dim"
+        )
     for step, columns in report.nondeterministic.items():
         out.print(
             f"[yellow]Note:[/] step {escape(step)}: {escape(', '.join(columns))} came out different when the same "

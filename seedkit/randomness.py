@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import random
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -117,7 +118,10 @@ class MovingClock:
 
     def time_ns(self) -> int:
         if threading.get_ident() != _owner:
-            return time_machine.escape_hatch.time.time_ns()
+            try:
+                return time_machine.escape_hatch.time.time_ns()
+            except ValueError:  # the seed ended while this thread was reading: the real clock is back
+                return time.time_ns()
         self.position += 1_000_000 + int(self._rng.random() * 999_000_000)
         if self.position > self.end:
             self.position -= self.window

@@ -210,3 +210,21 @@ def test_other_threads_neither_move_nor_read_the_seeded_clock_and_randomness():
     assert beside == alone
     assert theirs[2] > datetime(2020, 1, 1, tzinfo=UTC).timestamp()  # the real clock, not the run's
     assert theirs[1] != alone[1]
+
+
+def test_a_thread_reading_the_clock_as_the_seed_ends_gets_the_real_time():
+    """A thread already inside the clock's read when the seed ends (a Dask event loop's timer)
+    gets the real time, not an error from time-machine."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from seedkit import randomness
+
+    with randomness.seeded_world(datetime(2001, 1, 1, tzinfo=UTC)):
+        clock = randomness._clock
+    read: list[int] = []
+    reader = threading.Thread(target=lambda: read.append(clock.time_ns()))
+    reader.start()
+    reader.join()
+    assert read and abs(read[0] - time.time_ns()) < 60 * 10**9
