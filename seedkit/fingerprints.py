@@ -31,6 +31,7 @@ from sqlalchemy import Column, Connection, MetaData, Table
 from sqlalchemy.exc import SAWarning
 
 from seedkit.backends import backend_of_connection
+from seedkit.json_text import jsonb_dumps
 from seedkit.schema import column_kind
 
 # seedkit's bookkeeping and Alembic's are not the user's data.
@@ -151,11 +152,7 @@ def _jsonb_text(value: Any) -> str:
     """``jsonb``'s text form: keys ordered by length then bytes, ``", "`` and ``": "`` separators."""
     if isinstance(value, (str, bytes)):
         value = json.loads(value)
-    return JSONB_TEXT.encode(_jsonb_order(value))
-
-
-# json.dumps(…, ensure_ascii=False, separators=(", ", ": ")), built once.
-JSONB_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+    return jsonb_dumps(_jsonb_order(value))
 
 
 @functools.lru_cache(maxsize=1 << 12)

@@ -29,6 +29,7 @@ from seedkit.backends import Backend, Target, Waiting
 from seedkit.backends.hosts import canonical_host
 from seedkit.errors import LockBusy, UsageError
 from seedkit.fingerprints import NULL, TableFingerprint, layout
+from seedkit.json_text import dumps
 from seedkit.safety import mask_url
 from seedkit.schema import column_kind
 
@@ -176,7 +177,7 @@ class PostgreSQL(Backend):
         )
 
     def make_engine(self, url: URL, *, write: bool) -> Engine:
-        return create_engine(url, connect_args={"connect_timeout": 10})
+        return create_engine(url, connect_args={"connect_timeout": 10}, json_serializer=dumps)
 
     @contextmanager
     def begin(self, conn: Connection, *, write: bool, waiting: Waiting) -> Iterator[None]:

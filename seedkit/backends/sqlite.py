@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 
 from seedkit.backends import Backend, Target, Waiting
 from seedkit.errors import LockBusy, TargetUnavailable
+from seedkit.json_text import dumps
 from seedkit.safety import mask_url
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class SQLite(Backend):
             _check_path(url)
         elif path is not None and not path.exists():
             raise TargetUnavailable(f"SQLite database {path} does not exist; nothing to read.")
-        engine = create_engine(url, connect_args={"timeout": 0})
+        engine = create_engine(url, connect_args={"timeout": 0}, json_serializer=dumps)
         # A write takes the write lock up front; a read takes none and never blocks a run.
         begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 

@@ -11,19 +11,19 @@ column's recent values first while the column repeats itself (a few dates, a fuz
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Column
 from sqlalchemy.types import TypeDecorator
 
+from seedkit.json_text import dumps
 from seedkit.schema import column_kind
 
 # COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 TEXT = "text"  # strings: escaped only when a chunk needs it
-JSON = "json"  # json.dumps, then as TEXT
+JSON = "json"  # json.dumps (its text, from one kept encoder), then as TEXT
 
 
 def _escape(value: str) -> str:
@@ -142,7 +142,7 @@ class TextEncoder:
         converted = []
         for convert, values in zip(self.converters, columns, strict=True):
             if convert == JSON:
-                values = _each(json.dumps, values)
+                values = _each(dumps, values)
                 convert = TEXT
             if convert == TEXT:
                 present = [v for v in values if v is not None] if None in values else values
