@@ -18,16 +18,25 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _encoder(escape: Callable[[str], str], item_separator: str) -> Callable[[Any], str]:
-    if c_make_encoder is None:  # no C accelerator: the pure-Python encoder, same text
-        return json.JSONEncoder(
-            ensure_ascii=escape is encode_basestring_ascii, separators=(item_separator, ": ")
-        ).encode
+def _encoder(escape: Callable[[str], str], item_separator: str) -> Callable[[Any, int], Any] | None:
     # No circular-reference markers: a row's value is a tree (a cycle still fails, by recursion).
-    encode = c_make_encoder(None, _refuse, escape, None, ": ", item_separator, False, False, True)
-    return lambda value: "".join(encode(value, 0))
+    if c_make_encoder is None:
+        return None
+    return c_make_encoder(None, _refuse, escape, None, ": ", item_separator, False, False, True)
 
 
-dumps = _encoder(encode_basestring_ascii, ", ")  # json.dumps(value)
-# json.dumps(value, ensure_ascii=False, separators=(", ", ": ")): jsonb's text once its keys are in order.
-jsonb_dumps = _encoder(encode_basestring, ", ")
+_ASCII = _encoder(encode_basestring_ascii, ", ")
+_UNICODE = _encoder(encode_basestring, ", ")
+_PLAIN_ASCII = json.JSONEncoder(separators=(", ", ": "))
+_PLAIN_UNICODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps(value)``. A plain function: psycopg keeps one dumper per function it is given."""
+    return "".join(_ASCII(value, 0)) if _ASCII is not None else _PLAIN_ASCII.encode(value)
+
+
+def jsonb_dumps(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, separators=(", ", ": "))``: jsonb's text once its
+    keys are in order."""
+    return "".join(_UNICODE(value, 0)) if _UNICODE is not None else _PLAIN_UNICODE.encode(value)

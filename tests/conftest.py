@@ -73,7 +73,7 @@ def _pg_url_factory(pg_admin):
     names: list[str] = []
 
     def make() -> str:
-        name = f"seedkit_test_{uuid.uuid4().hex[:12]}"
+        name = f"seedkit_suite_{uuid.uuid4().hex[:12]}"
         with pg_admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         names.append(name)

@@ -265,7 +265,7 @@ def test_an_interrupted_cached_reset_leaves_the_old_database_or_the_new_one(db_u
 
 def test_a_database_that_is_not_there_yet_is_created_from_the_template(pg_url, pg_admin, now):
     _reset(pg_url, now)
-    name = f"seedkit_test_{uuid.uuid4().hex[:12]}"
+    name = f"seedkit_suite_{uuid.uuid4().hex[:12]}"
     target = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     try:
         report = cli_json("run", "demo", "--cache", "--now", now, "--database-url", target)

@@ -29,7 +29,12 @@ def project(pytester: pytest.Pytester, tmp_path, monkeypatch, pg_admin) -> pytes
     yield pytester
     with pg_admin.connect() as conn:
         for name in set(conn.execute(text("SELECT datname FROM pg_database")).scalars()) - before:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if name.startswith(PLUGIN_MADE):  # not another process's test database
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# What the plugin creates: a database per test, and templates (and a restore's scratch copies).
+PLUGIN_MADE = ("seedkit_test_", "seedkit_tpl_", "seedkit_new_", "seedkit_old_")
 
 
 def _databases(pg_admin, prefix: str) -> list[str]:

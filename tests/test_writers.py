@@ -23,6 +23,8 @@ def test_sqlite_writers_agree(tmp_path):
     orm = cli_json("run", "demo", "--seed", "8", "--writer", "orm", "--database-url", f"sqlite:///{tmp_path / 'b.db'}")
     assert set(fast["paths"].values()) == {"executemany"}
     assert fast["fingerprint"] == orm["fingerprint"]
+    assert fast["read_back"] == {}  # taken from the rows written
+    assert set(orm["read_back"]) == set(orm["tables"])  # model instances may add defaults: read back
 
 
 def test_copy_needs_postgres(sqlite_url):
