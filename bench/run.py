@@ -709,10 +709,12 @@ def per_test_setup(admin_url: str, tests: int = 40) -> dict[str, float]:
             times = project / "times.jsonl"
             times.unlink(missing_ok=True)
             env = {**os.environ, "SETUP_TIMES": str(times), "SEEDKIT_CACHE_DIR": str(project / "cache")}
-            subprocess.run(
+            done = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
-                cwd=project, env=env, check=True, capture_output=True,
+                cwd=project, env=env, capture_output=True, text=True,
             )  # fmt: skip
+            if done.returncode != 0:
+                raise SystemExit(f"per-test setup ({label}) failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
             durations = [json.loads(line) for line in times.read_text().splitlines()]
             medians[label] = statistics.median(durations[1:]) * 1000
         subprocess.run(

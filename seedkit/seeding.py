@@ -219,7 +219,8 @@ class Seeder:
         parents: Expanded | None = None
         if plan.parents:
             parent_rows = self._rows_of(plan.parents)
-            counts = draw_counts(plan, len(parent_rows), step_seed)
+            with self.lane.stopwatch.stage("generate"):
+                counts = draw_counts(plan, len(parent_rows), step_seed)
             parents = Expanded(parent_rows, counts)
             total = len(parents)
         else:
