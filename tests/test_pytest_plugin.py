@@ -28,13 +28,12 @@ def project(pytester: pytest.Pytester, tmp_path, monkeypatch, pg_admin) -> pytes
         before = set(conn.execute(text("SELECT datname FROM pg_database")).scalars())
     yield pytester
     with pg_admin.connect() as conn:
-        for name in set(conn.execute(text("SELECT datname FROM pg_database")).scalars()) - before:
-            if name.startswith(PLUGIN_MADE):  # not another process's test database
+        described = text("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database")
+        for name, comment in conn.execute(described).all():
+            # Only what this project's plugin made: other tests may be running beside this one.
+            ours = name.startswith("seedkit_test_") or str(pytester.path) in (comment or "")
+            if name not in before and ours:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-# What the plugin creates: a database per test, and templates (and a restore's scratch copies).
-PLUGIN_MADE = ("seedkit_test_", "seedkit_tpl_", "seedkit_new_", "seedkit_old_")
 
 
 def _databases(pg_admin, prefix: str) -> list[str]:
