@@ -314,7 +314,8 @@ class Seeder:
                 with watch.stage("fingerprint"):
                     self.hashes.wrote(info, compiled.write_attrs, rows)
             if project is not None:
-                kept.extend(map(project, rows))
+                with watch.stage("keep"):  # what later steps read of these rows
+                    kept.extend(map(project, rows))
             self._progress(compiled.step.name, done, total)
         self._move_sequence(info, compiled.write_attrs)
         return kept if keys is None else keys
