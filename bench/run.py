@@ -324,12 +324,12 @@ def sqlite_floor(captured: CapturingWriter) -> dict:
 
     from sqlalchemy.dialects import sqlite
 
-    from seedkit.writers import encode
+    from seedkit.writers import bind_processors, encode
 
     dialect = sqlite.dialect()
     batches = []
     for info, attrs, rows in captured.batches:
-        processors = [info.columns[info.attrs.index(a)].type._cached_bind_processor(dialect) for a in attrs]
+        processors = bind_processors(dialect, info, attrs)
         columns = ", ".join(info.column_name(a) for a in attrs)
         sql = f"INSERT INTO {info.name} ({columns}) VALUES ({', '.join('?' * len(attrs))})"
         batches.append((sql, list(encode(rows, processors))))

@@ -136,14 +136,17 @@ def _counts(conn: Connection, tables: list) -> dict[str, int]:
     return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
-def _counts_after(conn: Connection, tables: list, before: dict[str, int], result: SeedResult) -> dict[str, int]:
+def _counts_after(
+    conn: Connection, tables: list, before: dict[str, int], result: SeedResult, triggered: set[str]
+) -> dict[str, int]:
     """Rows each table holds after a seed.
 
     Where only seedkit's own writers wrote and no trigger can add rows, that is what was there
     plus what the steps made: counting 1.2M rows again cost PostgreSQL half a second. factory-boy's
-    path (whose factories may drop rows, or add them anywhere) and triggers make it count.
+    path (whose factories may drop rows, or add them anywhere) and ``triggered`` tables (the run
+    asked once, for its fingerprints) make it count.
     """
-    if result.reasons or backend_of_connection(conn).triggered_tables(conn):
+    if result.reasons or triggered:
         return _counts(conn, tables)
     made: dict[str, int] = {}
     for table, rows in result.planned.values():
@@ -307,7 +310,7 @@ def _seed_on(
     except SeedFailed as exc:
         raise SeedFailed(f"Seeding {recipe.name} failed and was rolled back: {exc}") from exc
     with stopwatch.stage("count"):
-        after = _counts_after(conn, tables, before, result)
+        after = _counts_after(conn, tables, before, result, hashes.triggered)
     report.tables = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
     report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
     report.planned = {step: rows for step, (_, rows) in result.planned.items()}

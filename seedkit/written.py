@@ -112,6 +112,20 @@ class _Tally:
         self.last_key = keys[-1]
 
 
+def _unordered(table: Table, rows_before: int, triggered: set[str]) -> str | None:
+    """Why ``table``'s rows as written may not be, in order, what it will hold; None if they are."""
+    kinds = {column_kind(c) for c in table.primary_key.columns}
+    if rows_before:
+        return "it held rows before this run"
+    if triggered:
+        return f"a trigger or rule (on {', '.join(sorted(triggered))}) may change any table"
+    if not kinds:
+        return "it has no primary key, so its rows are hashed in sorted order"
+    if not kinds <= _ORDERED_KINDS:
+        return "its key is ordered by the database's collation"
+    return None
+
+
 class RunHashes:
     """The fingerprints of the tables a run writes, from its rows where possible.
 
@@ -141,22 +155,17 @@ class RunHashes:
         def stored_text(written: Column, stored: Column) -> Render | str:
             return backend.stored_text(conn, written, stored)
 
-        self._tallies = {name: _Tally(self._described.tables[name], stored_text) for name in sorted(names)}
         # A trigger's function may write to any table, not only its own.
-        triggered = ", ".join(sorted(backend.triggered_tables(conn)))
+        self.triggered = backend.triggered_tables(conn)
         on_the_server = backend.hashes_tables(conn)
-        for name, tally in list(self._tallies.items()):
-            kinds = {column_kind(c) for c in tally.table.primary_key.columns}
-            if on_the_server is not None:
-                self.read_back_table(name, on_the_server)
-            elif before.get(name):
-                self.read_back_table(name, "it held rows before this run")
-            elif triggered:
-                self.read_back_table(name, f"a trigger or rule (on {triggered}) may change any table")
-            elif not kinds:
-                self.read_back_table(name, "it has no primary key, so its rows are hashed in sorted order")
-            elif not kinds <= _ORDERED_KINDS:
-                self.read_back_table(name, "its key is ordered by the database's collation")
+        self._tallies: dict[str, _Tally] = {}
+        for name in sorted(names):
+            table = self._described.tables[name]
+            reason = on_the_server or _unordered(table, before.get(name, 0), self.triggered)
+            if reason is None:
+                self._tallies[name] = _Tally(table, stored_text)
+            else:
+                self.read_back_table(name, reason)
 
     def wrote(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         """``rows`` (values in ``attrs`` order) are going into ``info``'s table, after those before."""

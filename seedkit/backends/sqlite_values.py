@@ -24,7 +24,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-from seedkit.fingerprints import NULL, PYTHON, NotExact, Render, jsonb_ordered, only, with_nulls
+from seedkit.fingerprints import NULL, PYTHON, NotExact, Render, any_float, jsonb_ordered, only, with_nulls
 from seedkit.json_text import jsonb_dumps
 from seedkit.schema import column_kind
 
@@ -155,11 +155,7 @@ def _json(name: str, none_as_null: bool) -> Render:
         if {int, float} & set(map(type, values)):
             raise NotExact(f"{name} holds numbers, which its NUMERIC affinity stores as numbers")
         return [
-            null if v is None else encode_basestring(jsonb_dumps(jsonb_ordered(v, _any_float, name))) for v in values
+            null if v is None else encode_basestring(jsonb_dumps(jsonb_ordered(v, any_float, name))) for v in values
         ]
 
     return render
-
-
-def _any_float(value: float) -> bool:
-    return True  # json.dumps and json.loads give a float back exactly

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
 
 from seedkit.backends import backend_of_connection
 from seedkit.errors import UsageError, failing_as
@@ -80,9 +81,8 @@ def check(conn: Connection, table: str, statement: str) -> None:
         conn.exec_driver_sql(statement)
 
 
-def bind_processors(conn: Connection, info: TableInfo, attrs: tuple[str, ...]) -> list:
+def bind_processors(dialect: Dialect, info: TableInfo, attrs: tuple[str, ...]) -> list:
     """Per column, SQLAlchemy's Python-to-driver conversion for this dialect, or None."""
-    dialect = conn.dialect
     return [info.columns[info.attrs.index(a)].type._cached_bind_processor(dialect) for a in attrs]
 
 

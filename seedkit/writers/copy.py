@@ -97,7 +97,7 @@ class CopyWriter:
         if key not in self._statements:
             sql = f"COPY {target(self.conn, info, attrs)} FROM STDIN"
             encoder = TextEncoder.for_columns([info.columns[info.attrs.index(a)] for a in attrs])
-            self._statements[key] = (sql, bind_processors(self.conn, info, attrs), encoder)
+            self._statements[key] = (sql, bind_processors(self.conn.dialect, info, attrs), encoder)
         return self._statements[key]
 
     def settle(self, info: TableInfo) -> None:

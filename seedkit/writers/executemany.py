@@ -36,7 +36,7 @@ class ExecutemanyWriter(Immediate):
         if key not in self._statements:
             marker = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
             sql = f"INSERT INTO {target(self.conn, info, attrs)} VALUES ({', '.join([marker] * len(attrs))})"
-            self._statements[key] = (sql, bind_processors(self.conn, info, attrs))
+            self._statements[key] = (sql, bind_processors(self.conn.dialect, info, attrs))
         return self._statements[key]
 
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
