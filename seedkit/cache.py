@@ -37,7 +37,7 @@ from seedkit.backends import Backend
 from seedkit.config import Settings
 from seedkit.database import backend_of, parse_url
 from seedkit.errors import SeedkitError, UsageError, describe_db_error
-from seedkit.fingerprints import IGNORED_TABLES
+from seedkit.fingerprints import FORMAT, IGNORED_TABLES
 from seedkit.report import CacheUse, RunRecord, RunReport
 from seedkit.safety import check_writable
 from seedkit.templates import Template, TemplateStore
@@ -217,6 +217,7 @@ def cache_key(
     url = parse_url(settings.database_url)
     facts = {
         "format": KEY_FORMAT,
+        "fingerprint_format": FORMAT,  # a template records its fingerprint
         "recipe": _recipe_name(recipe),
         "sources": _recipe_sources(recipe, settings),
         "migrations": _migration_sources(settings, url),
@@ -321,6 +322,7 @@ def _restore(
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         from_empty=True,
         from_cache=True,
+        fingerprint_format=FORMAT,
     )
     restored = store.restore(
         template,

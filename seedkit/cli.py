@@ -796,6 +796,13 @@ def status(
         )
         if result.unchanged_since_last_run:
             out.print("The data is unchanged since that run.")
+        elif result.unchanged_since_last_run is None:
+            out.print(
+                f"That run's fingerprint is of an older format (this seedkit's is {result.fingerprint_format}), so "
+                f"whether the data changed since cannot be told (fingerprint now {result.fingerprint}).",
+                markup=False,
+                highlight=False,
+            )
         else:
             out.print(f"[yellow]The data has changed since that run[/] (fingerprint now {result.fingerprint}).")
 

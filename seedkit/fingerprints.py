@@ -1,10 +1,14 @@
 """Stable per-table content hashes: the proof that two databases hold the same data.
 
 Each value is rendered as canonical text chosen by its column's type, so the same logical rows
-give the same text on SQLite and PostgreSQL: integers and booleans as digits, decimals without
-trailing zeros, timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (UTC when aware), strings as JSON
-literals, JSON in PostgreSQL ``jsonb``'s canonical form, NULL as ``\\N``. Fields are joined by
-tabs, rows (in primary-key order) by newlines, and the table hash is the SHA-256 of that text.
+give the same text on SQLite and PostgreSQL: integers as digits, booleans as 1 and 0, decimals
+without trailing zeros, timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (UTC when aware), UUIDs as
+32 hex digits, JSON in PostgreSQL ``jsonb``'s text form, NULL as ``\\N``. Strings (and JSON text)
+are escaped as PostgreSQL's ``COPY`` text format escapes them, fields are joined by tabs and each
+row (in primary-key order) ends with a newline: the table's text is a ``COPY`` payload, so the
+payload seedkit sends can be hashed as it goes (:mod:`seedkit.written`). The table hash is the
+SHA-256 of that text. :data:`FORMAT` numbers this definition; a run records it beside its
+fingerprint, since fingerprints of two formats cannot be compared.
 
 PostgreSQL computes the text and the hash itself (one query per table, no rows cross the wire,
 in :mod:`seedkit.backends.postgresql`); SQLite's raw values are rendered in Python by the
@@ -24,7 +28,6 @@ import warnings
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, Table
@@ -33,10 +36,13 @@ from sqlalchemy.exc import SAWarning
 from seedkit.backends import backend_of_connection
 from seedkit.json_text import jsonb_dumps
 from seedkit.schema import column_kind
+from seedkit.writers.copy_text import escape
 
 # seedkit's bookkeeping and Alembic's are not the user's data.
 IGNORED_TABLES = frozenset({"alembic_version", "seedkit_runs"})
 NULL = "\\N"
+# 2: strings, JSON and UUIDs as COPY text (1 quoted them as JSON literals), every row ending in a newline.
+FORMAT = 2
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"
 
 
@@ -192,10 +198,10 @@ PYTHON: dict[str, Callable[[Any], str]] = {
     "timestamp": _timestamp_text,
     "timestamptz": _timestamp_text,
     "date": lambda v: v if isinstance(v, str) else v.isoformat(),
-    "json": _remembering(lambda v: encode_basestring(_jsonb_text(v))),
-    "uuid": lambda v: json.dumps((v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).hex),
+    "json": _remembering(lambda v: escape(_jsonb_text(v))),
+    "uuid": lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).hex,
     "bytes": lambda v: bytes(v).hex(),
-    "text": encode_basestring,  # json.dumps(v, ensure_ascii=False), without the per-call setup
+    "text": escape,
     "other": str,
 }
 
@@ -228,11 +234,11 @@ def python_table_fingerprint(conn: Connection, table: Table) -> TableFingerprint
             if not pk:
                 unordered += lines
                 continue
-            digest.update((("\n" if count else "") + "\n".join(lines)).encode())
+            digest.update(("\n".join(lines) + "\n").encode())
             count += len(lines)
-    if not pk:
+    if unordered:
         unordered.sort()
-        digest.update("\n".join(unordered).encode())
+        digest.update(("\n".join(unordered) + "\n").encode())
         count = len(unordered)
     return TableFingerprint(rows=count, hash=digest.hexdigest())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Connection, Float, Integer, MetaData, String, Table, inspect, null, select, text
 
+from seedkit.fingerprints import FORMAT
 from seedkit.report import RunRecord
 
 _metadata = MetaData()
@@ -28,16 +29,19 @@ runs = Table(
     Column("from_empty", Boolean),
     # Whether the run's data was cloned from a template (seedkit.cache) rather than generated.
     Column("from_cache", Boolean),
+    # The fingerprint's format (seedkit.fingerprints.FORMAT); NULL: format 1, before it was recorded.
+    Column("fingerprint_format", Integer),
 )
-_LATER_COLUMNS = ("from_empty", "from_cache")  # added after the first release: NULL in older rows
+# Added after the first release (NULL in older rows), with their types.
+_LATER_COLUMNS = {"from_empty": "BOOLEAN", "from_cache": "BOOLEAN", "fingerprint_format": "INTEGER"}
 
 
 def _prepare(conn: Connection) -> None:
     runs.create(conn, checkfirst=True)
     present = _columns(conn)
-    for name in _LATER_COLUMNS:
+    for name, kind in _LATER_COLUMNS.items():
         if name not in present:
-            conn.execute(text(f"ALTER TABLE seedkit_runs ADD COLUMN {name} BOOLEAN"))
+            conn.execute(text(f"ALTER TABLE seedkit_runs ADD COLUMN {name} {kind}"))
 
 
 def record(conn: Connection, entry: RunRecord) -> None:
@@ -86,10 +90,13 @@ def last_run(conn: Connection) -> RunRecord | None:
 
 
 def last_identical(conn: Connection, recipe: str, seed: int, scale: float) -> RunRecord | None:
-    """The latest run of the same recipe, seed and scale into empty tables, whose fingerprint a
-    run into empty tables should match (an ``--append`` run's fingerprint includes older rows)."""
+    """The latest run of the same recipe, seed and scale into empty tables, whose fingerprint (of
+    this format) a run into empty tables should match (an ``--append`` run's fingerprint includes older rows)."""
     present = _columns(conn)
     if "from_empty" not in present:
         return None
     same = (runs.c.recipe == recipe, runs.c.seed == seed, runs.c.scale == scale, runs.c.from_empty.is_(True))
+    if "fingerprint_format" not in present:
+        return None  # fingerprints of an older format, not comparable
+    same += (runs.c.fingerprint_format == FORMAT,)
     return _latest(conn, present, *same)

@@ -134,6 +134,7 @@ class RunRecord:
     finished_at: str
     from_empty: bool | None = None  # None: recorded by a seedkit that did not say
     from_cache: bool | None = None  # cloned from a template instead of generated
+    fingerprint_format: int | None = None  # None: format 1, recorded before formats were
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -147,11 +148,15 @@ class Status:
     tables: dict[str, int]
     last_run: RunRecord | None
     fingerprint: str  # of what the database holds now
+    fingerprint_format: int  # of that fingerprint (seedkit.fingerprints.FORMAT)
 
     @property
     def unchanged_since_last_run(self) -> bool | None:
-        """Whether the data is still exactly what the last run left (None: no run recorded)."""
-        return None if self.last_run is None else self.last_run.fingerprint == self.fingerprint
+        """Whether the data is still exactly what the last run left (None: no run recorded, or
+        its fingerprint is of another format than this seedkit computes)."""
+        if self.last_run is None or (self.last_run.fingerprint_format or 1) != self.fingerprint_format:
+            return None
+        return self.last_run.fingerprint == self.fingerprint
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,5 +166,6 @@ class Status:
             "tables": dict(self.tables),
             "last_run": self.last_run.to_json() if self.last_run else None,
             "fingerprint": self.fingerprint,
+            "fingerprint_format": self.fingerprint_format,
             "unchanged_since_last_run": self.unchanged_since_last_run,
         }

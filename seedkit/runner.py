@@ -26,7 +26,7 @@ from seedkit.clock import parse_now
 from seedkit.config import MAX_SEED, WRITERS, Settings, check_scale
 from seedkit.database import backend_of, connect, parse_url
 from seedkit.errors import LockBusy, SeedFailed, SeedkitError, TargetRefused, UsageError, describe_db_error
-from seedkit.fingerprints import IGNORED_TABLES, Fingerprint, fingerprint, reflect_tables
+from seedkit.fingerprints import FORMAT, IGNORED_TABLES, Fingerprint, fingerprint, reflect_tables
 from seedkit.report import RunRecord, RunReport, Status
 from seedkit.safety import check_writable
 from seedkit.schema import ordered_tables
@@ -484,6 +484,7 @@ def _record(conn: Connection, report: RunReport, started: datetime, from_empty: 
             started_at=started.isoformat(timespec="seconds"),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             from_empty=from_empty,
+            fingerprint_format=FORMAT,
         ),
     )
 
@@ -574,4 +575,5 @@ def status(settings: Settings, *, wait: float = 0, waiting: Waiting = WAIT) -> S
             tables=_counts(conn, tables),
             last_run=history.last_run(conn),
             fingerprint=fingerprint(conn).overall,
+            fingerprint_format=FORMAT,
         )

@@ -41,7 +41,7 @@ class _Layout:
         self.slots = slots  # per table column, by name: (position in the written row, render)
         self.key = key  # positions of the primary key's columns in the written row
         # A render gives values whose str() is the text: "%s" makes it in C, row by row.
-        self.line = "\t".join(["%s"] * len(slots))
+        self.line = "\t".join(["%s"] * len(slots)) + "\n"
 
 
 class _Tally:
@@ -65,8 +65,7 @@ class _Tally:
         self._check_order(layout, columns)
         n = len(rows)
         texts = [repeat(NULL, n) if at is None else render(columns[at]) for at, render in layout.slots]
-        lines = "\n".join(map(layout.line.__mod__, zip(*texts, strict=True)))
-        self.digest.update(("\n" + lines if self.rows else lines).encode())
+        self.digest.update("".join(map(layout.line.__mod__, zip(*texts, strict=True))).encode())
         self.rows += n
 
     def result(self) -> TableFingerprint:

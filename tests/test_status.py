@@ -86,6 +86,20 @@ def test_runs_recorded_by_an_earlier_seedkit_are_read_and_extended(db_url):
     assert cli_json("status", "--database-url", db_url)["last_run"]["from_empty"] is True
 
 
+def test_a_fingerprint_of_an_older_format_is_not_called_drift(db_url):
+    assert cli("run", "tiny", "--seed", "3", "--database-url", db_url).exit_code == 0
+    with create_engine(db_url).begin() as conn:  # as seedkit recorded runs before fingerprint format 2
+        conn.execute(text("UPDATE seedkit_runs SET fingerprint = :old, fingerprint_format = NULL"), {"old": "a" * 64})
+    status = cli_json("status", "--database-url", db_url)
+    assert status["unchanged_since_last_run"] is None
+    assert status["fingerprint_format"] == 2
+    shown = cli("status", "--database-url", db_url)
+    assert "older format" in shown.output and "changed since that run" not in shown.output
+    rerun = cli_json("run", "tiny", "--seed", "3", "--truncate", "--yes", "--database-url", db_url)
+    assert rerun["previous_fingerprint"] is None  # not compared with the old format's
+    assert cli_json("status", "--database-url", db_url)["unchanged_since_last_run"] is True
+
+
 def test_an_index_on_an_expression_is_no_warning(db_url):
     # SQLAlchemy cannot reflect such an index; status and fingerprint read no index anyway.
     assert cli("run", "tiny", "--seed", "1", "--database-url", db_url).exit_code == 0

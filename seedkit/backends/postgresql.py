@@ -102,6 +102,16 @@ def _hosts(*values: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h for h in found if h))
 
 
+# COPY's escapes, in the order seedkit.writers.copy_text.escape applies them (backslash first).
+_ESCAPES = (("'\\'", "'\\\\'"), ("E'\\t'", "'\\t'"), ("E'\\n'", "'\\n'"), ("E'\\r'", "'\\r'"))
+
+
+def _escaped(text: str) -> str:
+    for char, escaped in _ESCAPES:
+        text = f"replace({text}, {char}, {escaped})"
+    return text
+
+
 def _canonical_text(kind: str, col: str) -> str:
     expressions = {
         "bool": f"CASE WHEN {col} THEN '1' WHEN NOT {col} THEN '0' END",
@@ -111,11 +121,11 @@ def _canonical_text(kind: str, col: str) -> str:
         "timestamp": f"""to_char({col}, 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
         "timestamptz": f"""to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
         "date": f"to_char({col}, 'YYYY-MM-DD')",
-        "json": f"to_json({col}::jsonb::text)::text",
+        "json": _escaped(f"{col}::jsonb::text"),
         # SQLite keeps UUIDs as 32 hex digits in a CHAR(32) column that reflects as text.
-        "uuid": f"to_json(replace({col}::text, '-', ''))::text",
+        "uuid": f"replace({col}::text, '-', '')",
         "bytes": f"encode({col}, 'hex')",
-        "text": f"to_json({col}::text)::text",
+        "text": _escaped(f"{col}::text"),
     }
     return f"coalesce({expressions.get(kind, f'{col}::text')}, '{NULL}')"
 
@@ -127,7 +137,7 @@ def _table_fingerprint(conn: Connection, table: Table) -> TableFingerprint:
     row = "concat_ws(E'\\t', " + ", ".join(_canonical_text(column_kind(c), quote(c.name)) for c in columns) + ")"
     order = ", ".join(pk) if pk else f'{row} COLLATE "C"'
     sql = (
-        f"SELECT count(*), encode(sha256(convert_to(coalesce(string_agg({row}, E'\\n' ORDER BY {order}), ''), "
+        f"SELECT count(*), encode(sha256(convert_to(coalesce(string_agg({row}, E'\\n' ORDER BY {order}) || E'\\n', ''), "
         f"'UTF8')), 'hex') FROM {table_sql}"
     )
     with _sort_memory(conn):

@@ -15,7 +15,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
-from json.encoder import encode_basestring
 from operator import methodcaller
 from typing import Any
 
@@ -27,6 +26,7 @@ from sqlalchemy.types import TypeEngine
 from seedkit.fingerprints import NULL, PYTHON, NotExact, Render, any_float, jsonb_ordered, only, with_nulls
 from seedkit.json_text import jsonb_dumps
 from seedkit.schema import column_kind
+from seedkit.writers.copy_text import escape
 
 # https://www.sqlite.org/datatype3.html#determination_of_column_affinity
 _AFFINITIES = (("INT", "integer"), ("CHAR", "text"), ("CLOB", "text"), ("TEXT", "text"), ("BLOB", "blob"))
@@ -149,13 +149,11 @@ def _json(name: str, none_as_null: bool) -> Render:
     """SQLAlchemy's JSON column: its text is ``json.dumps`` of the value, which reads back as the
     value itself, so the value is rendered without the round trip. A number alone would be stored
     as a number by the column's NUMERIC affinity."""
-    null = NULL if none_as_null else '"null"'
+    null = NULL if none_as_null else "null"
 
     def render(values: Sequence[Any]) -> list[str]:
         if {int, float} & set(map(type, values)):
             raise NotExact(f"{name} holds numbers, which its NUMERIC affinity stores as numbers")
-        return [
-            null if v is None else encode_basestring(jsonb_dumps(jsonb_ordered(v, any_float, name))) for v in values
-        ]
+        return [null if v is None else escape(jsonb_dumps(jsonb_ordered(v, any_float, name))) for v in values]
 
     return render

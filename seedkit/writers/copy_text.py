@@ -26,8 +26,11 @@ TEXT = "text"  # strings: escaped only when a chunk needs it
 JSON = "json"  # json.dumps (its text, from one kept encoder), then as TEXT
 
 
-def _escape(value: str) -> str:
-    return value.translate(_ESCAPES)
+def escape(value: str) -> str:
+    """``value`` as a COPY text field; the fingerprint's canonical text for strings as well."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
 
 
 def _each(convert: Callable[[object], str], values: Sequence, null: str | None = None) -> list:
@@ -146,6 +149,6 @@ class TextEncoder:
                 convert = TEXT
             if convert == TEXT:
                 present = [v for v in values if v is not None] if None in values else values
-                convert = _escape if _needs_escape(present) else str
+                convert = escape if _needs_escape(present) else str
             converted.append(_each(convert, values, NULL))
         return ("\n".join(map("\t".join, zip(*converted, strict=True))) + "\n").encode()
