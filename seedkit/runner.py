@@ -298,7 +298,7 @@ def _seed_on(
     lane = Lane(conn, stopwatch)
     write = make_writer(lane, writer)
     with stopwatch.stage("fingerprint"):
-        hashes = RunHashes(conn, {p.step.info.name for p in recipe.steps}, before, lane.ask)
+        hashes = RunHashes(conn, {p.step.info.name for p in recipe.steps}, before, lane.ask, write.sends_canonical)
     if write.name == "orm":  # model instances may fill columns themselves (Python-side defaults)
         hashes.give_up("the orm writer's model instances may fill columns themselves")
     seeder = Seeder(lane, recipe, report.seed, report.scale, write, progress, workers, hashes=hashes, remote=remote)

@@ -309,10 +309,7 @@ class Seeder:
                 for uniquifier in uniquifiers:
                     rows = _unique(compiled.step, uniquifier, rows, compiled.write_attrs)
                 check_values(compiled.step, values, rows)
-            self._write(info, compiled.write_attrs, rows)
-            if self.hashes is not None:
-                with watch.stage("fingerprint"):
-                    self.hashes.wrote(info, compiled.write_attrs, rows)
+            self._write_hashed(info, compiled.write_attrs, rows)
             if project is not None:
                 with watch.stage("keep"):  # what later steps read of these rows
                     kept.extend(map(project, rows))
@@ -344,6 +341,18 @@ class Seeder:
         attrs = work.compiled.write_attrs
         differing = [a for i, a in enumerate(attrs) if any(x[i] != y[i] for x, y in zip(first, again, strict=True))]
         self.result.unsteady[work.compiled.step.name] = differing
+
+    def _write_hashed(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
+        """Write a chunk and hash it for the run's fingerprint (:mod:`seedkit.written`)."""
+        canonical = None
+        if self.hashes is not None:
+            # Where the writer sends the canonical text (COPY), rendering it is the chunk's encoding.
+            with self.lane.stopwatch.stage("encode" if self.hashes.sends_canonical else "fingerprint"):
+                canonical = self.hashes.wrote(info, attrs, rows)
+        if canonical is None:
+            self._write(info, attrs, rows)
+        else:
+            self.writer.write_canonical(info, canonical)
 
     def _write(self, info: TableInfo, attrs: tuple[str, ...], rows: list[tuple]) -> None:
         with failing_as(f"writing {info.name}", self.backend.driver_errors()):

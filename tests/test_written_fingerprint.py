@@ -1,10 +1,11 @@
 """A run's fingerprint, taken from the rows as written, equals what the database then holds.
 
-SQLite's tables are fingerprinted from the rows seedkit writes; PostgreSQL hashes its own on the
-server (see ``PostgreSQL.hashes_tables``). Every column kind the fingerprint renders goes in with
-values chosen to catch a round trip seedkit could get wrong: type affinity, numeric scale, float
-text, time zones, JSON's canonical form, NULLs. Where SQLite may store something else than was
-written, the table must be read back, and the report must say so.
+SQLite's tables are fingerprinted from the rows seedkit writes; on PostgreSQL the COPY writer
+sends the fingerprint's canonical text and the run hashes what it sent. Every column kind the
+fingerprint renders goes in with values chosen to catch a round trip seedkit could get wrong:
+type affinity, numeric scale, float text, time zones, JSON's canonical form, NULLs. Where the
+database may store something else than was written, the table must be read back, and the report
+must say so.
 """
 
 from __future__ import annotations
@@ -123,8 +124,103 @@ def test_every_kind_is_fingerprinted_as_written_and_as_stored(sqlite_url, pg_url
     assert report.read_back == {}  # every value's stored text was known before it was sent
     assert report.fingerprint == stored.overall
     on_postgres, stored_there = _seed(pg_url, recipe)
-    assert on_postgres.read_back == {"samples": "PostgreSQL hashes each table itself while seedkit generates the next"}
+    # Times with a zone and bytes are sent as COPY text seedkit does not render as PostgreSQL prints them.
+    assert on_postgres.read_back == {
+        "samples": "seedkit does not render TIMESTAMP values (at_tz) as PostgreSQL prints them"
+    }
     assert on_postgres.fingerprint == stored_there.overall
+
+
+class Sent(DeclarativeBase):
+    pass
+
+
+class SentSample(Sent):
+    """The kinds PostgreSQL's run hashes from the COPY text it sends."""
+
+    __tablename__ = "sent"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag = mapped_column(Boolean)
+    n = mapped_column(Integer)
+    ratio = mapped_column(Float)
+    amount = mapped_column(Numeric(10, 2))
+    exact = mapped_column(Numeric)
+    label = mapped_column(String(50))
+    body = mapped_column(Text)
+    at = mapped_column(DateTime)
+    day = mapped_column(Date)
+    doc = mapped_column(JSON)
+    token = mapped_column(Uuid)
+    unwritten = mapped_column(String(5))  # no declaration: NULL, sent as \N
+
+
+SENT_VALUES = {
+    "flag": VALUES["flag"],
+    "n": VALUES["n"],
+    "ratio": [0.1, 2.0, -0.0, 1e-3, 123456.789, 1 / 3, 0.0001, 999999999999999.9, None],
+    "amount": [Decimal("100.00"), Decimal("0.10"), Decimal("-0.5"), 7, None],
+    "exact": VALUES["exact"],
+    "label": VALUES["label"],
+    "body": VALUES["body"],
+    "at": VALUES["at"],
+    "day": VALUES["day"],
+    "doc": [*VALUES["doc"], {"f": 1.0, "g": -2.5, "s": 'tab\there \\ "q"'}, None],
+    "token": VALUES["token"],
+}
+
+
+def test_what_postgresql_is_sent_is_what_it_holds(pg_url):
+    recipe = Recipe("sent")
+    recipe.add(_factory_of(SentSample, SENT_VALUES), 300)
+    report, stored = _seed(pg_url, recipe, Sent)
+    assert report.tables == {"sent": 300}
+    assert report.read_back == {}  # hashed as sent: no table read back
+    assert report.fingerprint == stored.overall
+    # The same run read back gives the same fingerprint: the server's canonical text is the payload.
+    assert seedkit.fingerprint(seedkit.load_settings(database_url=pg_url)).tables["sent"].rows == 300
+
+
+# (column type, values) that PostgreSQL keeps in another form than their COPY text, or that
+# seedkit sends through psycopg: each table must be read back.
+PG_ODD_CASES = [
+    (Float, [1e-7, 1.5]),  # printed with an exponent
+    (Float, [1e15]),
+    (Float, [float("nan")]),
+    (REAL, [0.1, 2.0]),  # fewer digits kept
+    (Numeric(10, 2), [Decimal("12.345")]),  # rounded half away from zero
+    (CHAR(5), ["ab"]),  # padded
+    (String(3), ["ab     "]),  # the spaces past 3 characters are cut
+    (String(10), [1, 2]),  # numbers, made text
+    (JSON, [{"tiny": 1e-7}]),  # jsonb expands the exponent
+    (JSON, [{"z": -0.0}]),  # a numeric zero has no sign
+    (JSON, [{1: "int key"}]),
+    (DateTime, [dt.datetime(2025, 1, 1, 12, tzinfo=PLUS_FIVE_THIRTY)]),  # the zone is dropped
+    (LargeBinary, [b"\x00"]),
+]
+
+
+class PgOdd(DeclarativeBase):
+    pass
+
+
+def test_values_postgresql_keeps_otherwise_are_read_back(pg_url):
+    recipe = Recipe("odd on postgres")
+    models = []
+    for i, (column_type, values) in enumerate(PG_ODD_CASES):
+        model = type(
+            f"PgOdd{i}",
+            (PgOdd,),
+            {
+                "__tablename__": f"pg_odd_{i}",
+                "id": mapped_column(Integer, primary_key=True),
+                "v": mapped_column(column_type),
+            },
+        )
+        models.append(model)
+        recipe.add(_factory_of(model, {"v": values}), 2)
+    report, stored = _seed(pg_url, recipe, PgOdd)
+    assert set(report.read_back) == {f"pg_odd_{i}" for i in range(len(PG_ODD_CASES))}, report.read_back
+    assert report.fingerprint == stored.overall
 
 
 class Odd(DeclarativeBase):
@@ -233,3 +329,37 @@ def test_rows_already_there_are_read_back(sqlite_url):
     engine.dispose()
     assert report.read_back == {"stamped": "it held rows before this run"}
     assert report.fingerprint == seedkit.fingerprint(settings).overall
+
+
+class Late(DeclarativeBase):
+    pass
+
+
+class LateOdd(Late):
+    __tablename__ = "late_odd"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    v = mapped_column(Float)
+
+
+class LateOddFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = LateOdd
+
+    # Plain floats for the first chunk, then one PostgreSQL prints with an exponent.
+    v = factory.Sequence(lambda n: 1.5 if n < 5000 else 1e-7)
+
+
+def test_a_table_sent_as_text_then_not_is_read_back_whole(pg_url):
+    recipe = Recipe("late")
+    recipe.add(LateOddFactory, 6000)
+    report, stored = _seed(pg_url, recipe, Late)
+    assert report.read_back == {"late_odd": "v holds floats PostgreSQL prints in another form (an exponent, NaN)"}
+    assert report.tables == {"late_odd": 6000}
+    assert report.fingerprint == stored.overall
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*), count(*) FILTER (WHERE v = 1e-7) FROM late_odd")).one() == (
+            6000,
+            1000,
+        )
+    engine.dispose()

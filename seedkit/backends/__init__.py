@@ -118,9 +118,10 @@ class Backend:
 
         return python_table_fingerprint(conn, table)
 
-    def hashes_tables(self, conn: Connection) -> str | None:
+    def hashes_tables(self, conn: Connection, sends_canonical: bool) -> str | None:
         """Why a run fingerprints this backend's tables by reading them rather than from the rows
-        it writes (:mod:`seedkit.written`); None where it renders the rows (:meth:`stored_text`)."""
+        it writes (:mod:`seedkit.written`); None where it renders the rows (:meth:`stored_text`).
+        ``sends_canonical``: the run's writer sends that rendering as it is (COPY)."""
         return f"seedkit has no model of how {self.name} stores values"
 
     def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:

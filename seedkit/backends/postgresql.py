@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 import psycopg
 import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from sqlalchemy import Connection, Engine, Table, create_engine, text
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, text
 from sqlalchemy.engine import URL
 
 from seedkit.backends import Backend, Target, Waiting
 from seedkit.backends.hosts import canonical_host
 from seedkit.errors import LockBusy, UsageError
-from seedkit.fingerprints import NULL, TableFingerprint, layout
+from seedkit.fingerprints import NULL, Render, TableFingerprint, layout
 from seedkit.json_text import dumps
 from seedkit.safety import mask_url
 from seedkit.schema import column_kind
@@ -235,14 +235,19 @@ class PostgreSQL(Backend):
     def table_fingerprint(self, conn: Connection, table: Table) -> TableFingerprint:
         return _table_fingerprint(conn, table)
 
-    def hashes_tables(self, conn: Connection) -> str | None:
-        """The server hashes each table on its own core while seedkit generates the next.
-
-        Rendering the rows in seedkit instead was measured at 1.2M rows (the demo, two cores):
-        4.8-6 s of the run's own thread, which generation and encoding already keep busy, against
-        about 1 s of waiting for the server's last hashes at the end.
-        """
+    def hashes_tables(self, conn: Connection, sends_canonical: bool) -> str | None:
+        """None where the writer sends the fingerprint's canonical text (COPY): the run hashes
+        what it sends. Rendering the rows only to hash them, for another writer, was measured at
+        1.2M rows (the demo, two cores) at 4.8-6 s of the run's own thread, against about 1 s of
+        waiting for the server, which hashes each table while seedkit generates the next."""
+        if sends_canonical:
+            return None
         return "PostgreSQL hashes each table itself while seedkit generates the next"
+
+    def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
+        from seedkit.backends.postgresql_values import stored_text
+
+        return stored_text(written, stored)
 
     def triggered_tables(self, conn: Connection) -> set[str]:
         return set(conn.execute(_CHANGED_AS_WRITTEN).scalars())

@@ -139,7 +139,7 @@ class SQLite(Backend):
             return []
         return [tuple(row) for row in conn.exec_driver_sql(_OWN_INDEXES, (table.name,)).all()]
 
-    def hashes_tables(self, conn: Connection) -> str | None:
+    def hashes_tables(self, conn: Connection, sends_canonical: bool) -> str | None:
         """None: reading a table back would cost the run's own thread (SQLite runs in it) more
         than rendering the rows it writes."""
         return None

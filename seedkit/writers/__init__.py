@@ -19,10 +19,14 @@ from seedkit.schema import TableInfo
 
 if TYPE_CHECKING:
     from seedkit.lane import Lane
+    from seedkit.written import CanonicalRows
 
 
 class Writer(Protocol):
     name: str
+    # Whether it sends the fingerprint's canonical text as it is (COPY): then the run hands it
+    # that text (write_canonical) where it can render it, and hashes what is sent.
+    sends_canonical: bool
 
     def write(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> None:
         """Insert ``rows`` (values in ``attrs`` order) into ``info``'s table; may return before they are in."""
@@ -33,6 +37,9 @@ class Writer(Protocol):
 
     def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
         """Insert rows an :meth:`encoder` already encoded."""
+
+    def write_canonical(self, info: TableInfo, rows: CanonicalRows) -> None:
+        """Insert rows given as the fingerprint's canonical text, feeding its digest as they go."""
 
     def settle(self, info: TableInfo) -> None:
         """No more rows are coming for ``info``'s table; restore what the writer relaxed there."""
@@ -51,6 +58,7 @@ class Immediate:
     """The writer methods for writers whose every write is complete when ``write`` returns."""
 
     conn: Connection
+    sends_canonical = False
 
     def encoder(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], bytes] | None:
         """Rows are bound by the driver here: nothing to encode elsewhere."""
@@ -58,6 +66,9 @@ class Immediate:
 
     def write_encoded(self, info: TableInfo, attrs: tuple[str, ...], payload: bytes) -> None:
         raise TypeError(f"{type(self).__name__} takes rows, not encoded bytes")
+
+    def write_canonical(self, info: TableInfo, rows: CanonicalRows) -> None:
+        raise TypeError(f"{type(self).__name__} takes rows, not text")
 
     def settle(self, info: TableInfo) -> None:
         """Nothing was relaxed: every row was checked as it went in."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
+from typing import TYPE_CHECKING
 
 from psycopg import Copy
 from sqlalchemy import text
@@ -22,6 +23,9 @@ from seedkit.lane import Lane
 from seedkit.schema import TableInfo
 from seedkit.writers import bind_processors, check, encode, target
 from seedkit.writers.copy_text import TextEncoder
+
+if TYPE_CHECKING:
+    from seedkit.written import CanonicalRows
 
 # What _relax drops, from the catalog. Foreign keys of the table itself, and with :referencing
 # those of other tables pointing at it: (table, referenced table, name, definition). The copies
@@ -47,6 +51,10 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) O
 """
 
 
+# Marks a statement's key as a column list of the table's own names (canonical rows), not attributes.
+_CANONICAL = "\0canonical"
+
+
 class CopyWriter:
     """One COPY stream per table and column list, fed from a background thread.
 
@@ -57,6 +65,7 @@ class CopyWriter:
     """
 
     name = "copy"
+    sends_canonical = True
 
     def __init__(self, lane: Lane) -> None:
         self.conn = lane.conn
@@ -91,6 +100,20 @@ class CopyWriter:
         if payload:
             self._statement(info, attrs)
             self._lane.send(lambda: self._send(info, (info.name, attrs), payload))
+
+    def write_canonical(self, info: TableInfo, rows: CanonicalRows) -> None:
+        """The fingerprint's text is COPY text: sent as it is, and hashed on the way out."""
+        key = (info.name, (_CANONICAL, *rows.columns))
+        if key not in self._statements:
+            quote = self.conn.dialect.identifier_preparer.quote
+            table = self.conn.dialect.identifier_preparer.format_table(info.table)
+            self._statements[key] = (f"COPY {table} ({', '.join(map(quote, rows.columns))}) FROM STDIN", [], None)
+
+        def send() -> None:
+            rows.digest.update(rows.payload)
+            self._send(info, key, rows.payload)
+
+        self._lane.send(send)
 
     def _statement(self, info: TableInfo, attrs: tuple[str, ...]) -> tuple[str, list, TextEncoder | None]:
         key = (info.name, attrs)

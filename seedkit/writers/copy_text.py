@@ -40,7 +40,7 @@ def _each(convert: Callable[[object], str], values: Sequence, null: str | None =
     return list(map(convert, values))
 
 
-def _needs_escape(values: Sequence[str]) -> bool:
+def needs_escape(values: Sequence[str]) -> bool:
     """One C-level scan of the whole column; most generated text has nothing to escape."""
     joined = "".join(values)
     return "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined
@@ -149,6 +149,6 @@ class TextEncoder:
                 convert = TEXT
             if convert == TEXT:
                 present = [v for v in values if v is not None] if None in values else values
-                convert = escape if _needs_escape(present) else str
+                convert = escape if needs_escape(present) else str
             converted.append(_each(convert, values, NULL))
         return ("\n".join(map("\t".join, zip(*converted, strict=True))) + "\n").encode()
