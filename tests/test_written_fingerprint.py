@@ -158,13 +158,14 @@ SENT_VALUES = {
     "flag": VALUES["flag"],
     "n": VALUES["n"],
     "ratio": [0.1, 2.0, -0.0, 1e-3, 123456.789, 1 / 3, 0.0001, 999999999999999.9, None],
-    "amount": [Decimal("100.00"), Decimal("0.10"), Decimal("-0.5"), 7, None],
+    "amount": [Decimal("100.00"), Decimal("0.10"), Decimal("-0.5"), 7, Decimal("7.00"), Decimal("-0.00"), None],
     "exact": VALUES["exact"],
     "label": VALUES["label"],
     "body": VALUES["body"],
     "at": VALUES["at"],
     "day": VALUES["day"],
-    "doc": [*VALUES["doc"], {"f": 1.0, "g": -2.5, "s": 'tab\there \\ "q"'}, None],
+    # Equal to Python, not to JSON: each must keep its own text.
+    "doc": [*VALUES["doc"], {"f": 1.0, "g": -2.5, "s": 'tab\there \\ "q"'}, None, {"a": 1}, {"a": True}, {"a": 1.0}],
     "token": VALUES["token"],
 }
 
