@@ -43,6 +43,7 @@ IGNORED_TABLES = frozenset({"alembic_version", "seedkit_runs"})
 NULL = "\\N"
 # 2: strings, JSON and UUIDs as COPY text (1 quoted them as JSON literals), every row ending in a newline.
 FORMAT = 2
+MEMORY = 1 << 16  # distinct values a column's render remembers (see remembered)
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"
 
 
@@ -105,6 +106,26 @@ def jsonb_ordered(value: Any, float_ok: Callable[[float], bool], column: str) ->
 
 
 _is_none = functools.partial(operator.is_, None)
+
+
+def remembered(
+    memory: dict[Any, str], values: Sequence[Any], render: Callable[[Any], str], keys: Sequence[Any] | None = None
+) -> list[str]:
+    """``render`` of each value, looked up first in ``memory`` (under ``keys``, default the values
+    themselves), which keeps what it renders until it holds :data:`MEMORY` texts."""
+    keys = values if keys is None else keys
+    try:
+        texts = list(map(memory.get, keys))
+    except TypeError:  # an unhashable value (a signalling NaN): nothing to remember
+        return list(map(render, values))
+    if None in texts:
+        keep = len(memory) < MEMORY
+        for i, text in enumerate(texts):
+            if text is None:
+                texts[i] = text = render(values[i])
+                if keep:
+                    memory[keys[i]] = text
+    return texts
 
 
 def with_nulls(render: Render) -> Render:

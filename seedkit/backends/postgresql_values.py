@@ -23,7 +23,7 @@ from sqlalchemy import CHAR, Column
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.types import TypeDecorator
 
-from seedkit.fingerprints import PYTHON, NotExact, Render, jsonb_ordered, only, with_nulls
+from seedkit.fingerprints import PYTHON, NotExact, Render, jsonb_ordered, only, remembered, with_nulls
 from seedkit.json_text import jsonb_dumps
 from seedkit.schema import column_kind
 from seedkit.writers.copy_text import escape, needs_escape
@@ -33,7 +33,6 @@ from seedkit.writers.copy_text import escape, needs_escape
 _PLAIN_FLOATS = (1e-4, 1e15)
 _BOOLS = {True: "1", False: "0"}
 _ISO = methodcaller("isoformat", "T", "microseconds")
-MEMORY = 1 << 16  # distinct values a column's memory holds
 
 
 def stored_text(written: Column, stored: Column) -> Render | str:
@@ -103,7 +102,7 @@ def _decimals(name: str, stored: Column) -> Render:
         return PYTHON["numeric"](value)
 
     def render(values: Sequence[Any]) -> Sequence[object]:
-        return _remembered(memory, values, text)
+        return remembered(memory, values, text)
 
     return render
 
@@ -142,26 +141,6 @@ def _json_float(value: float) -> bool:
     return math.isfinite(value) and "e" not in text and text != "-0.0"
 
 
-def _remembered(
-    memory: dict[Any, str], values: Sequence[Any], render: Callable[[Any], str], keys: Sequence[Any] | None = None
-) -> list[str]:
-    """``render`` of each value, looked up first in ``memory`` (under ``keys``, default the values
-    themselves), which keeps what it renders until it holds :data:`MEMORY` texts."""
-    keys = values if keys is None else keys
-    try:
-        texts = list(map(memory.get, keys))
-    except TypeError:  # an unhashable value (a signalling NaN): nothing to remember
-        return list(map(render, values))
-    if None in texts:
-        keep = len(memory) < MEMORY
-        for i, text in enumerate(texts):
-            if text is None:
-                texts[i] = text = render(values[i])
-                if keep:
-                    memory[keys[i]] = text
-    return texts
-
-
 def _documents(name: str, stored: Column) -> Render:
     """JSON documents in ``jsonb``'s order. Putting a document's keys in that order is a Python
     walk (3.5 µs a task's metadata, against 0.5 µs for its repr), and documents of a column often
@@ -174,7 +153,7 @@ def _documents(name: str, stored: Column) -> Render:
     def render(values: Sequence[Any]) -> Sequence[object]:
         # repr() tells JSON documents apart as well as their text does (1, 1.0, True and "1"
         # differ in both), at a third less.
-        return _remembered(memory, values, ordered, list(map(repr, values)))
+        return remembered(memory, values, ordered, list(map(repr, values)))
 
     return render
 

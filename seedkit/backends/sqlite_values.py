@@ -23,7 +23,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-from seedkit.fingerprints import NULL, PYTHON, NotExact, Render, any_float, jsonb_ordered, only, with_nulls
+from seedkit.fingerprints import NULL, PYTHON, NotExact, Render, any_float, jsonb_ordered, only, remembered, with_nulls
 from seedkit.json_text import jsonb_dumps
 from seedkit.schema import column_kind
 from seedkit.writers.copy_text import escape
@@ -150,10 +150,14 @@ def _json(name: str, none_as_null: bool) -> Render:
     value itself, so the value is rendered without the round trip. A number alone would be stored
     as a number by the column's NUMERIC affinity."""
     null = NULL if none_as_null else "null"
+    memory: dict[str, str] = {}
+
+    def ordered(value: Any) -> str:
+        return null if value is None else escape(jsonb_dumps(jsonb_ordered(value, any_float, name)))
 
     def render(values: Sequence[Any]) -> list[str]:
         if {int, float} & set(map(type, values)):
             raise NotExact(f"{name} holds numbers, which its NUMERIC affinity stores as numbers")
-        return [null if v is None else escape(jsonb_dumps(jsonb_ordered(v, any_float, name))) for v in values]
+        return remembered(memory, values, ordered, list(map(repr, values)))  # repr: as PostgreSQL's render
 
     return render
