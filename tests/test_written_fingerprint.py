@@ -124,10 +124,8 @@ def test_every_kind_is_fingerprinted_as_written_and_as_stored(sqlite_url, pg_url
     assert report.read_back == {}  # every value's stored text was known before it was sent
     assert report.fingerprint == stored.overall
     on_postgres, stored_there = _seed(pg_url, recipe)
-    # Times with a zone and bytes are sent as COPY text seedkit does not render as PostgreSQL prints them.
-    assert on_postgres.read_back == {
-        "samples": "seedkit does not render TIMESTAMP values (at_tz) as PostgreSQL prints them"
-    }
+    # Bytes are sent through psycopg, not as text seedkit renders as PostgreSQL prints it.
+    assert on_postgres.read_back == {"samples": "seedkit does not render BYTEA values (blob) as PostgreSQL prints them"}
     assert on_postgres.fingerprint == stored_there.overall
 
 
@@ -148,6 +146,7 @@ class SentSample(Sent):
     label = mapped_column(String(50))
     body = mapped_column(Text)
     at = mapped_column(DateTime)
+    at_tz = mapped_column(DateTime(timezone=True))  # sent in UTC, the session's zone put back after
     day = mapped_column(Date)
     doc = mapped_column(JSON)
     token = mapped_column(Uuid)
@@ -163,6 +162,7 @@ SENT_VALUES = {
     "label": VALUES["label"],
     "body": VALUES["body"],
     "at": VALUES["at"],
+    "at_tz": VALUES["at_tz"],
     "day": VALUES["day"],
     # Equal to Python, not to JSON: each must keep its own text.
     "doc": [*VALUES["doc"], {"f": 1.0, "g": -2.5, "s": 'tab\there \\ "q"'}, None, {"a": 1}, {"a": True}, {"a": 1.0}],
@@ -173,7 +173,18 @@ SENT_VALUES = {
 def test_what_postgresql_is_sent_is_what_it_holds(pg_url):
     recipe = Recipe("sent")
     recipe.add(_factory_of(SentSample, SENT_VALUES), 300)
-    report, stored = _seed(pg_url, recipe, Sent)
+    engine = create_engine(pg_url)
+    Sent.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET TIME ZONE 'Asia/Kolkata'")  # not UTC, so that a zone left changed shows
+        report = seedkit.seed_into(conn, recipe, settings=seedkit.load_settings(database_url=pg_url), seed=3)
+        assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "Asia/Kolkata"
+        instants = (
+            conn.exec_driver_sql("SELECT at_tz FROM sent WHERE at_tz IS NOT NULL ORDER BY id LIMIT 2").scalars().all()
+        )
+    engine.dispose()
+    assert instants == VALUES["at_tz"][:2]  # the same instants, whatever the session's zone
+    stored = seedkit.fingerprint(seedkit.load_settings(database_url=pg_url))
     assert report.tables == {"sent": 300}
     assert report.read_back == {}  # hashed as sent: no table read back
     assert report.fingerprint == stored.overall
@@ -197,6 +208,7 @@ PG_ODD_CASES = [
     (JSON, [{1: "int key"}]),
     (DateTime, [dt.datetime(2025, 1, 1, 12, tzinfo=PLUS_FIVE_THIRTY)]),  # the zone is dropped
     (LargeBinary, [b"\x00"]),
+    (DateTime(timezone=True), [dt.datetime(2025, 1, 1, 12)]),  # naive: the server's zone would decide
 ]
 
 

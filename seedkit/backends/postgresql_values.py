@@ -118,6 +118,23 @@ def _timestamps(name: str, stored: Column) -> Render:
     return render
 
 
+def _zoned_timestamps(name: str, stored: Column) -> Render:
+    """A ``timestamptz`` keeps an instant: its text is the UTC wall time, which the COPY writer
+    sends with the session in UTC (see ``seedkit.writers.copy``). A naive time would be read in
+    the server's own zone by any other writer: read back instead."""
+
+    def render(values: Sequence[Any]) -> Sequence[object]:
+        only(values, (dt.datetime,), name)
+        if any(v.utcoffset() is None for v in values):
+            raise NotExact(f"{name} holds times without a zone, which the server's zone would decide")
+        try:
+            return [_ISO(v.astimezone(dt.UTC).replace(tzinfo=None)) for v in values]
+        except OverflowError:
+            raise NotExact(f"{name} holds times out of range in UTC") from None
+
+    return render
+
+
 def _dates(name: str, stored: Column) -> Render:
     def render(values: Sequence[Any]) -> Sequence[object]:
         only(values, (dt.date,), name)
@@ -177,6 +194,7 @@ _RENDERS: dict[str, Callable[[str, Column], Render]] = {
     "float": _floats,
     "numeric": _decimals,
     "timestamp": _timestamps,
+    "timestamptz": _zoned_timestamps,
     "date": _dates,
     "uuid": _uuids,
     "json": _documents,

@@ -10,17 +10,17 @@ duplicate or a dangling reference rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from typing import TYPE_CHECKING
 
 from psycopg import Copy
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from seedkit.backends import backend_of_connection
 from seedkit.errors import failing_as
 from seedkit.lane import Lane
-from seedkit.schema import TableInfo
+from seedkit.schema import TableInfo, column_kind
 from seedkit.writers import bind_processors, check, encode, target
 from seedkit.writers.copy_text import TextEncoder
 
@@ -49,6 +49,20 @@ FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n
 WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisreplident
 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname
 """
+
+
+@contextmanager
+def _in_utc(conn: Connection) -> Iterator[None]:
+    """The session's time zone set to UTC for one canonical COPY, then put back.
+
+    Canonical text gives a ``timestamptz`` value as its UTC wall time, with no offset, and COPY
+    reads such text in the session's zone. A canonical COPY sends every column (NULL for those
+    no declaration writes), so no default, and no trigger (those tables are read back), sees the
+    setting. After a failure the transaction rolls back, and the setting with it.
+    """
+    previous = conn.exec_driver_sql("SELECT current_setting('TimeZone'), set_config('TimeZone', 'UTC', true)").scalar()
+    yield
+    conn.execute(text("SELECT set_config('TimeZone', :zone, true)"), {"zone": previous})
 
 
 # Marks a statement's key as a column list of the table's own names (canonical rows), not attributes.
@@ -80,6 +94,7 @@ class CopyWriter:
         self._names: dict[str, str] = {}  # relaxed table -> its name as the catalog spells it
         self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, list, TextEncoder | None]] = {}
         self._open: tuple[tuple[str, tuple[str, ...]], ExitStack, Copy] | None = None
+        self._in_utc: set[tuple[str, tuple[str, ...]]] = set()  # canonical streams with times in a zone
 
     # -- the caller's side ----------------------------------------------------------------------
 
@@ -108,6 +123,8 @@ class CopyWriter:
             quote = self.conn.dialect.identifier_preparer.quote
             table = self.conn.dialect.identifier_preparer.format_table(info.table)
             self._statements[key] = (f"COPY {table} ({', '.join(map(quote, rows.columns))}) FROM STDIN", [], None)
+            if any(column_kind(c) == "timestamptz" for c in info.table.columns if c.name in rows.columns):
+                self._in_utc.add(key)
 
         def send() -> None:
             rows.digest.update(rows.payload)
@@ -165,6 +182,8 @@ class CopyWriter:
             self._relax(info)
         cursor = self.conn.connection.driver_connection.cursor()
         stack = ExitStack()
+        if key in self._in_utc:
+            stack.enter_context(_in_utc(self.conn))
         copy = stack.enter_context(cursor.copy(self._statements[key][0]))
         self._open = (key, stack, copy)
         return copy
