@@ -45,8 +45,9 @@ class Base(DeclarativeBase):
     pass
 
 
-class Sample(Base):
-    __tablename__ = "samples"
+class Kinds:
+    """A column of every kind the fingerprint renders (a mixin: two tables below have them)."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     flag = mapped_column(Boolean)
     n = mapped_column(Integer)
@@ -60,6 +61,10 @@ class Sample(Base):
     day = mapped_column(Date)
     doc = mapped_column(JSON)
     token = mapped_column(Uuid)
+
+
+class Sample(Kinds, Base):
+    __tablename__ = "samples"
     blob = mapped_column(LargeBinary)
 
 
@@ -133,23 +138,10 @@ class Sent(DeclarativeBase):
     pass
 
 
-class SentSample(Sent):
-    """The kinds PostgreSQL's run hashes from the COPY text it sends."""
+class SentSample(Kinds, Sent):
+    """The kinds PostgreSQL's run hashes from the COPY text it sends (bytes are not one)."""
 
     __tablename__ = "sent"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    flag = mapped_column(Boolean)
-    n = mapped_column(Integer)
-    ratio = mapped_column(Float)
-    amount = mapped_column(Numeric(10, 2))
-    exact = mapped_column(Numeric)
-    label = mapped_column(String(50))
-    body = mapped_column(Text)
-    at = mapped_column(DateTime)
-    at_tz = mapped_column(DateTime(timezone=True))  # sent in UTC, the session's zone put back after
-    day = mapped_column(Date)
-    doc = mapped_column(JSON)
-    token = mapped_column(Uuid)
     unwritten = mapped_column(String(5))  # no declaration: NULL, sent as \N
 
 
