@@ -137,8 +137,12 @@ def _times(values: Sequence[Any], kinds: set[type]) -> Sequence[object]:
     return list(map(PYTHON["timestamp"], values))
 
 
+# Decimal texts by value, for every numeric column: prices repeat, and equal values share a text.
+_NUMBERS: dict[Any, str] = {}
+
 _FAST = {
     "int": _passing(int, PYTHON["int"]),
+    "numeric": lambda values, kinds: remembered(_NUMBERS, values, PYTHON["numeric"]),
     "date": _passing(str, PYTHON["date"]),
     "timestamp": _times,
     "timestamptz": _times,
