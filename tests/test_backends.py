@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -59,3 +62,17 @@ def test_workers_auto_never_takes_the_cores_a_local_server_needs(hosts, cores, c
     from seedkit.parallel import auto_workers
 
     assert auto_workers(Target(hosts=hosts, database="x", display="x"), cores) == chosen
+
+
+def test_a_sqlite_target_does_not_import_postgresqls_driver():
+    """psycopg is a tenth of a SQLite run's start-up: only a PostgreSQL URL loads it."""
+    script = (
+        "import sys\n"
+        "from seedkit.backends import backend_for\n"
+        "assert backend_for('sqlite').name == 'sqlite'\n"
+        "print('psycopg' in sys.modules)\n"
+        "assert backend_for('postgresql').name == 'postgresql'\n"
+        "print('psycopg' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
