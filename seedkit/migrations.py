@@ -12,17 +12,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from seedkit.errors import MigrationError, UsageError
+from seedkit.imports import without
 from seedkit.safety import mask_text
+
+with without("pygments"):  # Alembic's templates (Mako) import it to colour error pages
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
 
 
 def alembic_config(path: Path | None, url: URL) -> Config:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import factory.random
@@ -27,25 +25,12 @@ from sqlalchemy import Table
 
 from seedkit.clock import DEFAULT_NOW, parse_now  # noqa: F401 - the run clock, for this module's readers
 from seedkit.errors import UsageError
+from seedkit.imports import without
 from seedkit.schema import zero_arg
 
+with without("pytest"):  # time-machine imports it for a fixture seedkit never uses
+    import time_machine
 
-def _import_time_machine() -> ModuleType:
-    """time-machine, without the pytest it imports whenever pytest is installed (for a fixture
-    seedkit never uses): 60 ms of every command's start-up in a project with its tests' tools
-    installed. Under pytest, pytest is imported already and its fixture is defined as usual."""
-    if "pytest" in sys.modules:
-        import time_machine
-    else:
-        sys.modules["pytest"] = None  # type: ignore[assignment]  # makes "import pytest" fail
-        try:
-            import time_machine
-        finally:
-            del sys.modules["pytest"]
-    return time_machine
-
-
-time_machine = _import_time_machine()
 
 # The clock user code reads moves through the day before the run clock (see MovingClock).
 CLOCK_WINDOW = timedelta(days=1)
