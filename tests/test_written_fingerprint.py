@@ -143,6 +143,7 @@ class SentSample(Kinds, Sent):
 
     __tablename__ = "sent"
     unwritten = mapped_column(String(5))  # no declaration: NULL, sent as \N
+    spaced = mapped_column("Odd Name", String(10))  # a column name COPY must quote
 
 
 SENT_VALUES = {
@@ -159,6 +160,7 @@ SENT_VALUES = {
     # Equal to Python, not to JSON: each must keep its own text.
     "doc": [*VALUES["doc"], {"f": 1.0, "g": -2.5, "s": 'tab\there \\ "q"'}, None, {"a": 1}, {"a": True}, {"a": 1.0}],
     "token": VALUES["token"],
+    "spaced": ["a", "b b", None],
 }
 
 
