@@ -103,7 +103,11 @@ def _slug(text: str) -> str:
 
 
 def _lower(texts: list[str]) -> list[str]:
-    return [t.lower() for t in texts]
+    """Each text lower-cased, the column at once (no text holds a newline: Faker's words do not)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        return [t.lower() for t in texts]
+    return joined.lower().split("\n") if texts else []
 
 
 def _join(*columns: list[str], sep: str = "") -> list[str]:
@@ -204,12 +208,19 @@ class Composer:
         if formats is None:
             return None
         replacements = getattr(provider, "replacements", ())
+        # A replacement that could match ASCII text would change names the fast path leaves be.
+        ascii_safe = not any(search.isascii() for search, _ in replacements)
 
         def column(rng: random.Random, n: int) -> list[str]:
-            # bothify, lower, _to_ascii, @slugify_unicode: one pass, and the usual "jsmith" (ASCII
-            # letters and digits only) needs none of the last three.
+            # bothify, lower, _to_ascii, @slugify_unicode. ASCII names without spaces (nearly all,
+            # in most locales) need only the slug's punctuation removed: done to the whole column
+            # at once, newlines between names (\s, which the slug keeps).
+            names = _numerify(formats(rng, n), rng)
+            joined = "\n".join(names).lower()
+            if joined.isascii() and " " not in joined and ascii_safe:
+                return _NOT_SLUG.sub("", joined).split("\n") if names else []
             out = []
-            for name in _numerify(formats(rng, n), rng):
+            for name in names:
                 name = name.lower()
                 if not (name.isascii() and name.isalnum()):
                     name = _slug(_ascii([name], replacements)[0])
