@@ -11,6 +11,7 @@ must say so.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     Float,
     Integer,
     LargeBinary,
@@ -370,3 +372,43 @@ def test_a_table_sent_as_text_then_not_is_read_back_whole(pg_url):
             1000,
         )
     engine.dispose()
+
+
+class Status(enum.Enum):
+    ACTIVE = "active"
+    GONE = "gone"
+
+
+class Enums(DeclarativeBase):
+    pass
+
+
+class Account(Enums):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status = mapped_column(Enum(Status))  # PostgreSQL: a native enum type
+    kept_as_text = mapped_column(Enum(Status, native_enum=False))
+
+
+AccountFactory = _factory_of(Account, {"status": [Status.GONE, Status.ACTIVE], "kept_as_text": [Status.ACTIVE, None]})
+
+
+@pytest.mark.parametrize("rows_before", [False, True], ids=["sent as text", "sent through psycopg"])
+def test_python_enums_are_stored_by_name(db_url, rows_before):
+    """str() of a member is "Status.GONE": what goes in is the name SQLAlchemy stores."""
+    recipe = Recipe("enums")
+    recipe.add(AccountFactory, 6)
+    before = "INSERT INTO accounts (id, status, kept_as_text) VALUES (100, 'GONE', 'GONE')" if rows_before else None
+    report, stored = _seed(db_url, recipe, Enums, before=before)
+    assert report.fingerprint == stored.overall
+    if not rows_before:
+        assert report.read_back == {}
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT CAST(status AS VARCHAR(10)), kept_as_text FROM accounts WHERE id <> 100 ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert len(rows) == 6
+    assert {status for status, _ in rows} == {"GONE", "ACTIVE"}
+    assert {kept for _, kept in rows} == {"ACTIVE", None}

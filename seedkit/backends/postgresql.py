@@ -247,7 +247,7 @@ class PostgreSQL(Backend):
     def stored_text(self, conn: Connection, written: Column, stored: Column) -> Render | str:
         from seedkit.backends.postgresql_values import stored_text
 
-        return stored_text(written, stored)
+        return stored_text(written, stored, conn.dialect)
 
     def triggered_tables(self, conn: Connection) -> set[str]:
         return set(conn.execute(_CHANGED_AS_WRITTEN).scalars())

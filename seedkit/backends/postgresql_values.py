@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import CHAR, Column
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import Enum, TypeDecorator
 
 from seedkit.fingerprints import PYTHON, NotExact, Render, jsonb_ordered, only, remembered, with_nulls
 from seedkit.json_text import jsonb_dumps
@@ -35,7 +36,7 @@ _BOOLS = {True: "1", False: "0"}
 _ISO = methodcaller("isoformat", "T", "microseconds")
 
 
-def stored_text(written: Column, stored: Column) -> Render | str:
+def stored_text(written: Column, stored: Column, dialect: Dialect) -> Render | str:
     """The render for values written to ``written`` (the model's column) into ``stored`` (the
     table's, as reflected): text the COPY writer may send and the fingerprint may hash, or why
     there is none."""
@@ -52,8 +53,24 @@ def stored_text(written: Column, stored: Column) -> Render | str:
     if make is None:
         return f"seedkit does not render {stored.type} values ({name}) as PostgreSQL prints them"
     render = make(name, stored)
+    if isinstance(written.type, Enum):  # a Python enum's members: stored as SQLAlchemy names them
+        render = _converted(written.type._cached_bind_processor(dialect), render, name)
     # NULL is an error in a NOT NULL column (the render refuses None): no need to look for it.
     return with_nulls(render) if stored.nullable else render
+
+
+def _converted(process: Callable[[Any], Any] | None, render: Render, name: str) -> Render:
+    """``render`` of the values as SQLAlchemy's bind conversion leaves them."""
+    if process is None:
+        return render
+
+    def convert(values: Sequence[Any]) -> Sequence[object]:
+        try:
+            return render(list(map(process, values)))
+        except LookupError:  # not one of the enum's values: the write fails and says so
+            raise NotExact(f"{name} was given values its enum does not have") from None
+
+    return convert
 
 
 def _ints(name: str, stored: Column) -> Render:

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import Enum, TypeDecorator
 
 from seedkit.json_text import dumps
 from seedkit.schema import column_kind
@@ -103,8 +103,10 @@ class TextEncoder:
         """An encoder for these columns, or None when psycopg must adapt some of their values."""
         converters, remembered = [], []
         for i, column in enumerate(columns):
-            if isinstance(column.type, TypeDecorator):
-                return None  # user code in process_bind_param: let SQLAlchemy and psycopg handle it
+            if isinstance(column.type, TypeDecorator | Enum):
+                # User code in process_bind_param, or a Python enum whose name is what is stored
+                # (str() of a member is "Status.ACTIVE"): SQLAlchemy's conversion, then psycopg.
+                return None
             kind = column_kind(column)
             convert = _CONVERTERS.get(kind)
             if convert is None:
