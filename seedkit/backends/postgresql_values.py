@@ -6,7 +6,9 @@ was sent: no second rendering, and no hashing on the server. That only holds whe
 keeps each value so that it renders back the same text; each render below checks that for its
 kind and raises :class:`~seedkit.fingerprints.NotExact` (the table is then read back, and sent
 as before) for anything else: a float the server would print with an exponent, a decimal it
-would round, an aware time, a string a ``CHAR(n)`` would pad, a value of another type.
+would round, a zone the column would drop or a naive time it would place in its own zone, a
+string a ``CHAR(n)`` would pad, a value of another type. Python enums are rendered by the name
+SQLAlchemy stores for them.
 """
 
 from __future__ import annotations
