@@ -45,6 +45,8 @@ NULL = "\\N"
 FORMAT = 2
 MEMORY = 1 << 16  # distinct values a column's render remembers (see remembered)
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"
+# A datetime as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (and its offset, if it has one), microseconds always.
+ISO_TIME = operator.methodcaller("isoformat", "T", "microseconds")
 
 
 class NotExact(Exception):
@@ -79,7 +81,7 @@ _JSON_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def jsonb_ordered(value: Any, float_ok: Callable[[float], bool], column: str) -> Any:
-    """``value`` with its objects' keys in ``jsonb``'s order, for :data:`JSONB_TEXT`; raises
+    """``value`` with its objects' keys in ``jsonb``'s order, for :func:`jsonb_dumps`; raises
     :class:`NotExact` for what the database would keep differently (a float ``float_ok``
     refuses, a key that is not a string, a type JSON has not)."""
     kind = type(value)
@@ -126,6 +128,23 @@ def remembered(
                 if keep:
                     memory[keys[i]] = text
     return texts
+
+
+def documents(column: str, float_ok: Callable[[float], bool], null: str) -> Render:
+    """JSON documents as ``jsonb``'s text, escaped, each rendered once. Putting a document's keys
+    in ``jsonb``'s order is a Python walk (3.5 µs a task's metadata, against 0.5 µs for its
+    repr), and a column's documents often repeat, so each ordered text is remembered under the
+    document's repr, which tells documents apart as well as their text does (1, 1.0, True and
+    "1" differ in both). ``None`` is ``null`` (SQL NULL, or JSON's own)."""
+    memory: dict[str, str] = {}
+
+    def ordered(value: Any) -> str:
+        return null if value is None else escape(jsonb_dumps(jsonb_ordered(value, float_ok, column)))
+
+    def render(values: Sequence[Any]) -> Sequence[object]:
+        return remembered(memory, values, ordered, list(map(repr, values)))
+
+    return render
 
 
 def with_nulls(render: Render) -> Render:

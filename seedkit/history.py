@@ -93,10 +93,7 @@ def last_identical(conn: Connection, recipe: str, seed: int, scale: float) -> Ru
     """The latest run of the same recipe, seed and scale into empty tables, whose fingerprint (of
     this format) a run into empty tables should match (an ``--append`` run's fingerprint includes older rows)."""
     present = _columns(conn)
-    if "from_empty" not in present:
-        return None
+    if not {"from_empty", "fingerprint_format"} <= present:
+        return None  # recorded before either existed: no run to compare with
     same = (runs.c.recipe == recipe, runs.c.seed == seed, runs.c.scale == scale, runs.c.from_empty.is_(True))
-    if "fingerprint_format" not in present:
-        return None  # fingerprints of an older format, not comparable
-    same += (runs.c.fingerprint_format == FORMAT,)
-    return _latest(conn, present, *same)
+    return _latest(conn, present, *same, runs.c.fingerprint_format == FORMAT)

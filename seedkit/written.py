@@ -64,6 +64,7 @@ class _Tally:
     def __init__(self, table: Table, stored_text: Callable[[Column, Column], Render | str]) -> None:
         self.table = table
         self.columns = sorted(table.columns, key=lambda c: c.name)
+        self.names = tuple(c.name for c in self.columns)
         self.key_names = [c.name for c in table.primary_key.columns]
         self.digest = hashlib.sha256()
         self.rows = 0
@@ -197,7 +198,7 @@ class RunHashes:
             self.read_back_table(info.name, str(why))
             return None
         if self.sends_canonical:
-            return CanonicalRows(tuple(c.name for c in tally.columns), text, tally.digest)
+            return CanonicalRows(tally.names, text, tally.digest)
         tally.digest.update(text)
         return None
 

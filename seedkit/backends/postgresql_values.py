@@ -18,7 +18,7 @@ import decimal
 import math
 import uuid
 from collections.abc import Callable, Sequence
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import CHAR, Column
@@ -26,8 +26,7 @@ from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import Enum, TypeDecorator
 
-from seedkit.fingerprints import PYTHON, NotExact, Render, jsonb_ordered, only, remembered, with_nulls
-from seedkit.json_text import jsonb_dumps
+from seedkit.fingerprints import ISO_TIME, PYTHON, NotExact, Render, documents, only, remembered, with_nulls
 from seedkit.schema import column_kind
 from seedkit.writers.copy_text import escape, needs_escape
 
@@ -35,7 +34,6 @@ from seedkit.writers.copy_text import escape, needs_escape
 # Python's repr does up to 1e16; in between both give the shortest text that reads back exactly.
 _PLAIN_FLOATS = (1e-4, 1e15)
 _BOOLS = {True: "1", False: "0"}
-_ISO = methodcaller("isoformat", "T", "microseconds")
 
 
 def stored_text(written: Column, stored: Column, dialect: Dialect) -> Render | str:
@@ -129,7 +127,7 @@ def _decimals(name: str, stored: Column) -> Render:
 def _timestamps(name: str, stored: Column) -> Render:
     def render(values: Sequence[Any]) -> Sequence[object]:
         only(values, (dt.datetime,), name)
-        texts = list(map(_ISO, values))
+        texts = list(map(ISO_TIME, values))
         if not set(map(len, texts)) <= {26}:  # an offset after the microseconds: an aware time
             raise NotExact(f"{name} holds times with a zone, which it keeps without")
         return texts
@@ -147,7 +145,7 @@ def _zoned_timestamps(name: str, stored: Column) -> Render:
         if any(v.utcoffset() is None for v in values):
             raise NotExact(f"{name} holds times without a zone, which the server's zone would decide")
         try:
-            return [_ISO(v.astimezone(dt.UTC).replace(tzinfo=None)) for v in values]
+            return [ISO_TIME(v.astimezone(dt.UTC).replace(tzinfo=None)) for v in values]
         except OverflowError:
             raise NotExact(f"{name} holds times out of range in UTC") from None
 
@@ -178,20 +176,8 @@ def _json_float(value: float) -> bool:
 
 
 def _documents(name: str, stored: Column) -> Render:
-    """JSON documents in ``jsonb``'s order. Putting a document's keys in that order is a Python
-    walk (3.5 µs a task's metadata, against 0.5 µs for its repr), and documents of a column often
-    repeat: so a column remembers the ordered text of each document it has seen, by its repr."""
-    memory: dict[str, str] = {}
-
-    def ordered(value: Any) -> str:
-        return escape(jsonb_dumps(jsonb_ordered(value, _json_float, name)))
-
-    def render(values: Sequence[Any]) -> Sequence[object]:
-        # repr() tells JSON documents apart as well as their text does (1, 1.0, True and "1"
-        # differ in both), at a third less.
-        return remembered(memory, values, ordered, list(map(repr, values)))
-
-    return render
+    # A nullable column's NULLs never get here (with_nulls): None is JSON's null.
+    return documents(name, _json_float, "null")
 
 
 def _texts(name: str, stored: Column) -> Render:

@@ -15,7 +15,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
-from operator import methodcaller
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -23,10 +22,19 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-from seedkit.fingerprints import NULL, PYTHON, NotExact, Render, any_float, jsonb_ordered, only, remembered, with_nulls
-from seedkit.json_text import jsonb_dumps
+from seedkit.fingerprints import (
+    ISO_TIME,
+    NULL,
+    PYTHON,
+    NotExact,
+    Render,
+    any_float,
+    documents,
+    only,
+    remembered,
+    with_nulls,
+)
 from seedkit.schema import column_kind
-from seedkit.writers.copy_text import escape
 
 # https://www.sqlite.org/datatype3.html#determination_of_column_affinity
 _AFFINITIES = (("INT", "integer"), ("CHAR", "text"), ("CLOB", "text"), ("TEXT", "text"), ("BLOB", "blob"))
@@ -106,7 +114,7 @@ def _raw(kind: str, impl: TypeEngine) -> Callable[[str, Sequence[Any]], Sequence
 def _raw_times(name: str, values: Sequence[Any]) -> Sequence[object]:
     """``YYYY-MM-DDTHH:MM:SS.ffffff``: SQLAlchemy keeps the wall time and drops any zone."""
     only(values, (dt.datetime,), name)
-    return [text[:26] for text in map(_ISO, values)]
+    return [text[:26] for text in map(ISO_TIME, values)]
 
 
 def _raw_dates(name: str, values: Sequence[Any]) -> Sequence[object]:
@@ -114,7 +122,6 @@ def _raw_dates(name: str, values: Sequence[Any]) -> Sequence[object]:
     return values  # str() of a date is its ISO text
 
 
-_ISO = methodcaller("isoformat", "T", "microseconds")
 _RAW = (
     (("timestamp", "timestamptz"), sqlite.DATETIME, _raw_times),
     (("date",), sqlite.DATE, _raw_dates),
@@ -153,15 +160,11 @@ def _json(name: str, none_as_null: bool) -> Render:
     """SQLAlchemy's JSON column: its text is ``json.dumps`` of the value, which reads back as the
     value itself, so the value is rendered without the round trip. A number alone would be stored
     as a number by the column's NUMERIC affinity."""
-    null = NULL if none_as_null else "null"
-    memory: dict[str, str] = {}
+    texts = documents(name, any_float, NULL if none_as_null else "null")
 
-    def ordered(value: Any) -> str:
-        return null if value is None else escape(jsonb_dumps(jsonb_ordered(value, any_float, name)))
-
-    def render(values: Sequence[Any]) -> list[str]:
+    def render(values: Sequence[Any]) -> Sequence[object]:
         if {int, float} & set(map(type, values)):
             raise NotExact(f"{name} holds numbers, which its NUMERIC affinity stores as numbers")
-        return remembered(memory, values, ordered, list(map(repr, values)))  # repr: as PostgreSQL's render
+        return texts(values)
 
     return render
