@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -21,11 +21,13 @@ T = TypeVar("T")
 class Stopwatch:
     """Seconds per stage on the thread that made it; other threads' stages are not counted."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        """``clock`` is replaceable so that tests can move time themselves instead of racing it."""
         self.seconds: dict[str, float] = {}
+        self._clock = clock
         self._thread = threading.get_ident()
         self._stack: list[str] = []
-        self._since = time.perf_counter()
+        self._since = clock()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -39,7 +41,7 @@ class Stopwatch:
             self._switch(None)
 
     def _switch(self, entering: str | None) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         if self._stack:
             current = self._stack[-1]
             self.seconds[current] = self.seconds.get(current, 0.0) + now - self._since

@@ -10,27 +10,49 @@ from seedkit.stopwatch import Stopwatch, timed
 from tests.conftest import cli_json
 
 
-def _work() -> int:
-    return sum(range(20_000))
+class Clock:
+    """Time that moves only when the test says so, so the stages' sums are exact, not raced."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def test_a_stage_entered_inside_another_pauses_it():
-    watch = Stopwatch()
+    clock = Clock()
+    watch = Stopwatch(clock)
     with watch.stage("outer"):
-        _work()
+        clock.advance(1.0)
         with watch.stage("inner"):
-            _work()
-        _work()
-    assert set(watch.seconds) == {"outer", "inner"}
-    assert watch.seconds["outer"] > watch.seconds["inner"] > 0  # two pieces of work against one
+            clock.advance(2.0)
+        clock.advance(4.0)
+    assert watch.seconds == {"outer": 5.0, "inner": 2.0}
+
+
+def test_time_outside_every_stage_is_not_counted():
+    clock = Clock()
+    watch = Stopwatch(clock)
+    clock.advance(8.0)
+    with watch.stage("a"):
+        clock.advance(1.0)
+    clock.advance(16.0)
+    with watch.stage("a"):
+        clock.advance(2.0)
+    assert watch.seconds == {"a": 3.0}
 
 
 def test_other_threads_are_not_counted():
-    watch = Stopwatch()
+    clock = Clock()
+    watch = Stopwatch(clock)
 
     def elsewhere() -> None:
         with watch.stage("elsewhere"):
-            _work()
+            clock.advance(1.0)
 
     thread = threading.Thread(target=elsewhere)
     thread.start()
@@ -39,9 +61,17 @@ def test_other_threads_are_not_counted():
 
 
 def test_timed_counts_producing_each_item():
-    watch = Stopwatch()
-    produced = list(timed((_work() for _ in range(3)), watch, "produce"))
-    assert len(produced) == 3 and watch.seconds["produce"] > 0
+    clock = Clock()
+    watch = Stopwatch(clock)
+
+    def produce():
+        for _ in range(3):
+            clock.advance(1.0)
+            yield "item"
+
+    for _ in timed(produce(), watch, "produce"):
+        clock.advance(10.0)  # the consumer's time is not the producer's
+    assert watch.seconds == {"produce": 3.0}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
