@@ -17,9 +17,20 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from seedkit.backends import Target
+from seedkit.fingerprints import NotExact
 from seedkit.generate import CHUNK, Chunk, CompiledStep
 from seedkit.processes import Child
 from seedkit.rows import Expanded, chunk_parents
+from seedkit.written import RenderedChunk
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A chunk a worker checked and encoded as the writer would, and why it is not canonical text
+    (its table is then read back for the fingerprint)."""
+
+    payload: bytes
+    why: str
 
 
 @dataclass(frozen=True)
@@ -32,15 +43,31 @@ class StepWork:
     seq: int
     parents: Expanded | None
     # In workers: a check each chunk must pass, and the encoding the writer would apply, so a
-    # worker sends the writer's bytes, not rows for the parent to unpickle and encode again.
+    # worker sends the writer's bytes, not rows for the parent to unpickle and encode again;
+    # better, the fingerprint's canonical text, which the writer sends and the parent hashes
+    # (no table read back: ``render``, where the table's rows can be vouched for as written).
     check: Callable[[list[tuple]], None] | None = None
     encode: Callable[[list[tuple]], bytes] | None = None
+    render: Callable[[list[tuple]], RenderedChunk] | None = None
 
     def chunk(self, number: int, start: int, n: int) -> list[tuple]:
         parents, offset = chunk_parents(self.parents, start, n)
         return self.compiled.generate(
             Chunk(self.step_seed, number), n, self.first_id + start, self.seq + start, parents, offset
         )
+
+    def prepared(self, rows: list[tuple]) -> list[tuple] | RenderedChunk | Encoded:
+        """A worker's chunk as it sends it: checked, and canonical text, the writer's bytes or the
+        rows themselves, the first this step allows."""
+        if self.check is not None:
+            self.check(rows)
+        why = "workers encoded its rows"
+        if self.render is not None:
+            try:
+                return self.render(rows)
+            except NotExact as exc:
+                why = str(exc)
+        return rows if self.encode is None else Encoded(self.encode(rows), why)
 
 
 def auto_workers(target: Target, cores: int | None = None) -> int:
@@ -74,9 +101,11 @@ def _picklable(error: Exception) -> Exception:
     return error
 
 
-def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[int, list[tuple] | bytes]]:
-    """Yield ``(rows done so far, rows)`` chunk by chunk, in order: from workers, the writer's
-    bytes instead of rows where the work says how to encode them."""
+def generate_chunks(
+    work: StepWork, total: int, workers: int
+) -> Iterator[tuple[int, list[tuple] | RenderedChunk | Encoded]]:
+    """Yield ``(rows done so far, rows)`` chunk by chunk, in order: from workers, rendered or
+    encoded instead of rows where the work says how (:meth:`StepWork.prepared`)."""
     tasks = [(number, start, min(CHUNK, total - start)) for number, start in enumerate(range(0, total, CHUNK))]
     if workers <= 1 or len(tasks) <= 1:
         for number, start, n in tasks:
@@ -86,10 +115,7 @@ def generate_chunks(work: StepWork, total: int, workers: int) -> Iterator[tuple[
     def serve(conn: Connection) -> None:
         while (task := conn.recv()) is not None:
             try:
-                rows = work.chunk(*task)
-                if work.check is not None:
-                    work.check(rows)
-                payload = work.encode(rows) if work.encode is not None else rows
+                payload = work.prepared(work.chunk(*task))
             except Exception as exc:  # a user's factory failed: the parent reports it
                 conn.send(_Failed(_picklable(exc)))
                 continue

@@ -30,7 +30,7 @@ from seedkit.generate import (
 )
 from seedkit.keys import KeyAllocator
 from seedkit.lane import Lane
-from seedkit.parallel import StepWork, generate_chunks
+from seedkit.parallel import Encoded, StepWork, generate_chunks
 from seedkit.planning import scaled_size
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Step
@@ -41,7 +41,7 @@ from seedkit.stopwatch import timed
 from seedkit.unique import Unfit, Uniquifier, uniquifiers_for
 from seedkit.values import ValueCheck, check_values
 from seedkit.writers import Writer
-from seedkit.written import RunHashes
+from seedkit.written import RenderedChunk, RunHashes
 
 Progress = Callable[[str, int, int], None]  # (step name, rows done, rows planned)
 
@@ -286,7 +286,8 @@ class Seeder:
         work = StepWork(compiled, step_seed, first_id, seq, parents)
         encode = self._worker_encoder(compiled, project)
         if encode is not None:
-            work = replace(work, check=partial(check_values, compiled.step, values), encode=encode)
+            render = None if self.hashes is None else self.hashes.renderer(info, compiled.write_attrs)
+            work = replace(work, check=partial(check_values, compiled.step, values), encode=encode, render=render)
         if total:
             with self.lane.stopwatch.stage("generate"):
                 self._check_steady(work, total)
@@ -297,10 +298,15 @@ class Seeder:
             chunks = generate_chunks(work, total, self.workers)
         watch = self.lane.stopwatch
         for done, rows in timed(chunks, watch, "generate"):
-            if isinstance(rows, bytes):  # checked and encoded by a worker
-                self.writer.write_encoded(info, compiled.write_attrs, rows)
+            if isinstance(rows, RenderedChunk):  # checked and rendered by a worker: hashed here
+                assert self.hashes is not None
+                self.writer.write_canonical(info, self.hashes.receive(info, rows))
+                self._progress(compiled.step.name, done, total)
+                continue
+            if isinstance(rows, Encoded):  # checked and encoded by a worker
+                self.writer.write_encoded(info, compiled.write_attrs, rows.payload)
                 if self.hashes is not None:
-                    self.hashes.read_back_table(info.name, "workers encoded its rows")
+                    self.hashes.read_back_table(info.name, rows.why)
                 self._progress(compiled.step.name, done, total)
                 continue
             with watch.stage("check"):

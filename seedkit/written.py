@@ -24,6 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 from typing import Any
 
@@ -58,6 +59,19 @@ class CanonicalRows:
     digest: Any  # the table's hashlib object
 
 
+@dataclass(frozen=True)
+class RenderedChunk:
+    """A chunk a worker process rendered to canonical text (:meth:`RunHashes.renderer`): the
+    payload, and what the parent's tally needs to count it and to check it follows the rows
+    before it, since the worker saw only its own chunks."""
+
+    columns: tuple[str, ...]
+    payload: bytes
+    rows: int
+    first_key: Any
+    last_key: Any
+
+
 class _Tally:
     """One table's hash, fed chunk by chunk in primary-key order."""
 
@@ -74,13 +88,30 @@ class _Tally:
 
     def text(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> bytes:
         """The rows' canonical lines, counted but not hashed yet: the caller feeds :attr:`digest`."""
+        return self._render(info, attrs, rows)[0]
+
+    def rendered(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> RenderedChunk:
+        """:meth:`text` in a worker process, on its forked copy of the tally (whose count and
+        last key only that worker sees: the parent checks the chunks follow each other)."""
+        payload, first_key = self._render(info, attrs, rows)
+        return RenderedChunk(self.names, payload, len(rows), first_key, self.last_key)
+
+    def received(self, chunk: RenderedChunk) -> bool:
+        """Count a chunk a worker rendered; False if it does not follow the rows before it."""
+        if self.last_key is not None and not self.last_key < chunk.first_key:
+            return False
+        self.rows += chunk.rows
+        self.last_key = chunk.last_key
+        return True
+
+    def _render(self, info: TableInfo, attrs: tuple[str, ...], rows: Sequence[tuple]) -> tuple[bytes, Any]:
         layout = self._layout(info, attrs)
         columns = list(zip(*rows, strict=True))
-        self._check_order(layout, columns)
+        first_key = self._check_order(layout, columns)
         n = len(rows)
         texts = [repeat(NULL, n) if at is None else render(columns[at]) for at, render in layout.slots]
         self.rows += n
-        return "".join(map(layout.line.__mod__, zip(*texts, strict=True))).encode()
+        return "".join(map(layout.line.__mod__, zip(*texts, strict=True))).encode(), first_key
 
     def result(self) -> TableFingerprint:
         return TableFingerprint(rows=self.rows, hash=self.digest.hexdigest())
@@ -109,8 +140,8 @@ class _Tally:
         self._layouts[attrs] = layout
         return layout
 
-    def _check_order(self, layout: _Layout, columns: list[Sequence]) -> None:
-        """The rows must come in key order, as the fingerprint lists them."""
+    def _check_order(self, layout: _Layout, columns: list[Sequence]) -> Any:
+        """The rows must come in key order, as the fingerprint lists them: their first key."""
         keys: Sequence = (
             columns[layout.key[0]]
             if len(layout.key) == 1
@@ -123,6 +154,7 @@ class _Tally:
         if not ordered:
             raise NotExact("its rows were not written in key order")
         self.last_key = keys[-1]
+        return keys[0]
 
 
 def _unordered(table: Table, rows_before: int, triggered: set[str]) -> str | None:
@@ -201,6 +233,25 @@ class RunHashes:
             return CanonicalRows(tally.names, text, tally.digest)
         tally.digest.update(text)
         return None
+
+    def renderer(self, info: TableInfo, attrs: tuple[str, ...]) -> Callable[[Sequence[tuple]], RenderedChunk] | None:
+        """How a worker process renders a chunk of ``info``'s rows (raising
+        :class:`~seedkit.fingerprints.NotExact` where it cannot), for the parent to
+        :meth:`receive`: None where the writer does not send canonical text or the table is
+        read back anyway. A forked worker renders on its own copy of the table's tally."""
+        tally = self._tallies.get(info.name)
+        if tally is None or not self.sends_canonical:
+            return None
+        return partial(tally.rendered, info, attrs)
+
+    def receive(self, info: TableInfo, chunk: RenderedChunk) -> CanonicalRows:
+        """A chunk a worker rendered, to send as it is; hashed unless the table is read back."""
+        tally = self._tallies.get(info.name)
+        if tally is not None and not tally.received(chunk):
+            self.read_back_table(info.name, "its rows were not written in key order")
+            tally = None
+        # A table read back since the chunk was rendered still takes its text: only unhashed.
+        return CanonicalRows(chunk.columns, chunk.payload, hashlib.sha256() if tally is None else tally.digest)
 
     def read_back_table(self, name: str, reason: str) -> None:
         """The table's rows cannot be vouched for as written: hash what it holds instead."""

@@ -86,6 +86,8 @@ def test_workers_give_the_same_fingerprint(db_url, tmp_path):
     assert one["tables"]["order_items"] > 10_000  # several chunks, so the workers really split the work
     assert two["fingerprint"] == one["fingerprint"]
     assert fingerprint_of(db_url)["overall"] == one["fingerprint"]
+    # The workers' chunks were hashed as written (on PostgreSQL, as the text they rendered).
+    assert two["read_back"] == {}
 
 
 def test_workers_must_be_positive(sqlite_url):

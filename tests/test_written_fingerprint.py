@@ -109,7 +109,9 @@ def _factory_of(model: type, values: dict[str, list]) -> type:
 SampleFactory = _factory_of(Sample, VALUES)
 
 
-def _seed(url: str, recipe: Recipe, base: type[DeclarativeBase] = Base, before: str | None = None) -> tuple:
+def _seed(
+    url: str, recipe: Recipe, base: type[DeclarativeBase] = Base, before: str | None = None, workers: int = 1
+) -> tuple:
     """Seed ``recipe`` into fresh tables; the run's report and the fingerprint read afterwards."""
     engine = create_engine(url)
     base.metadata.create_all(engine)
@@ -118,7 +120,7 @@ def _seed(url: str, recipe: Recipe, base: type[DeclarativeBase] = Base, before: 
             conn.exec_driver_sql(before)
     settings = seedkit.load_settings(database_url=url)
     with engine.begin() as conn:
-        report = seedkit.seed_into(conn, recipe, settings=settings, seed=3)
+        report = seedkit.seed_into(conn, recipe, settings=settings, seed=3, workers=workers)
     engine.dispose()
     return report, seedkit.fingerprint(settings)
 
@@ -358,10 +360,12 @@ class LateOddFactory(factory.alchemy.SQLAlchemyModelFactory):
     v = factory.Sequence(lambda n: 1.5 if n < 5000 else 1e-7)
 
 
-def test_a_table_sent_as_text_then_not_is_read_back_whole(pg_url):
+@pytest.mark.parametrize("workers", [1, 2], ids=["one process", "two workers"])
+def test_a_table_sent_as_text_then_not_is_read_back_whole(pg_url, workers):
+    # With two workers, one renders the first chunk as text and the other finds it cannot.
     recipe = Recipe("late")
     recipe.add(LateOddFactory, 6000)
-    report, stored = _seed(pg_url, recipe, Late)
+    report, stored = _seed(pg_url, recipe, Late, workers=workers)
     assert report.read_back == {"late_odd": "v holds floats PostgreSQL prints in another form (an exponent, NaN)"}
     assert report.tables == {"late_odd": 6000}
     assert report.fingerprint == stored.overall
