@@ -106,7 +106,7 @@ Workers = Annotated[
         "--workers",
         callback=_workers,
         metavar="N|auto",
-        help="Generate rows in N processes (same data); auto picks a count that cannot slow the run.",
+        help="Generate rows in N processes (same data); auto, the default, picks counts that cannot slow the run.",
     ),
 ]
 Infer = Annotated[
@@ -448,7 +448,7 @@ def _seed(
     """Check the run's size, then call ``run`` or ``reset`` with progress and retry lines
     (generating on the ``dask`` scheduler, if one is given)."""
     silent = quiet or as_json
-    if dask is not None and options["workers"] != 1:
+    if dask is not None and options["workers"] not in (1, "auto"):
         raise _fail("--dask and --workers exclude each other (the cluster's workers generate).", 2)
     plan = None
     # An inferred recipe exists only once the run has migrated; a clone of a kept template
@@ -512,7 +512,7 @@ def run(
     truncate: Annotated[bool, typer.Option("--truncate", help="Delete the recipe tables' rows first.")] = False,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Seed only if the recipe's tables are empty.")] = False,
     writer: WriterChoice = "auto",
-    workers: Workers = "1",
+    workers: Workers = "auto",
     dask: Dask = None,
     yes: Yes = False,
     wait: Wait = 0,
@@ -554,7 +554,7 @@ def reset(
     scale: Scale = 1.0,
     now: Now = None,
     writer: WriterChoice = "auto",
-    workers: Workers = "1",
+    workers: Workers = "auto",
     dask: Dask = None,
     yes: Yes = False,
     wait: Wait = 0,

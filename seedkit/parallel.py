@@ -70,18 +70,45 @@ class StepWork:
         return rows if self.encode is None else Encoded(self.encode(rows), why)
 
 
-def auto_workers(target: Target, cores: int | None = None) -> int:
+@dataclass(frozen=True)
+class Workers:
+    """How many processes generate a step's chunks (1: this one alone).
+
+    A step whose chunks workers can finish (check, and render or encode for the writer: no
+    unique column to tag in order, no rows kept for later steps) leaves the parent only bytes
+    to forward, so it gains from every core. A step whose rows come back to the parent costs it
+    their unpickling, on top of the uniqueness tags and rendering it does anyway: that gains
+    only from cores nobody else needs.
+    """
+
+    finishing: int
+    returning: int
+
+    @classmethod
+    def each(cls, count: int) -> Workers:
+        """``count`` processes for every step (``--workers N``)."""
+        return cls(count, count)
+
+    def for_step(self, finished_by_workers: bool) -> int:
+        return self.finishing if finished_by_workers else self.returning
+
+
+ALONE = Workers.each(1)  # this process generates every step
+
+
+def auto_workers(target: Target, cores: int | None = None) -> Workers:
     """How many processes ``workers="auto"`` generates in: never a count that would slow the run.
 
-    Workers send rows back to the parent, which encodes and writes them: on 2 cores with the
-    database on the same machine, two workers ran at 0.7-0.85x one (the server needs a core;
-    see the benchmark). So a local database (SQLite, a socket, a loopback address) keeps two
-    cores for the parent and the server, and a remote one keeps one for the parent.
+    Measured on 2 cores with the server on the same machine (see the README): workers that
+    finish their chunks ran a step in 0.74-0.77 of one process's time; workers that send rows
+    back ran at 0.7-0.85x one process (the server needs a core). So steps workers finish use
+    every core, and for the others a local database (SQLite, a socket, a loopback address)
+    keeps two cores for the parent and the server, and a remote one keeps one for the parent.
     """
     cores = cores or os.cpu_count() or 1
     local = not target.hosts or any(_is_local(h) for h in target.hosts)
     spare = cores - (2 if local else 1)
-    return max(1, spare // 2 if local else spare)
+    return Workers(finishing=cores, returning=max(1, spare // 2 if local else spare))
 
 
 def _is_local(host: str) -> bool:

@@ -43,7 +43,7 @@ class RunReport:
     previous_fingerprint: str | None = None  # differing fingerprint of an identical earlier run
     revision: str | None = None
     now: str = ""
-    workers: int = 1  # processes that generated rows (the choice, for workers="auto")
+    workers: int = 1  # the most processes a step's rows were generated in (or the cluster's workers)
     executor: str | None = None  # the package of the executor that generated them ("distributed"), if any
     cache: CacheUse | None = None  # what --cache did (None: not asked for)
 

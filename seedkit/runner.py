@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from seedkit.cluster import Remote
     from seedkit.environment import Environment
     from seedkit.infer_schema import FromSchema
+    from seedkit.parallel import Workers
     from seedkit.planning import RecipeLike
     from seedkit.recipe import Recipe
     from seedkit.resolved import ResolvedRecipe
@@ -163,10 +164,10 @@ def _check_options(seed: int, scale: float, workers: int | str, writer: str) -> 
         raise UsageError(f"Unknown writer {writer!r}; choose one of {', '.join(WRITERS)}.")
 
 
-def _worker_count(workers: int | str, target: Target) -> int:
-    from seedkit.parallel import auto_workers
+def _worker_count(workers: int | str, target: Target) -> Workers:
+    from seedkit.parallel import Workers, auto_workers
 
-    return auto_workers(target) if workers == "auto" else int(workers)
+    return auto_workers(target) if workers == "auto" else Workers.each(int(workers))
 
 
 def _remote(
@@ -244,8 +245,8 @@ def seed_into(
     began, stopwatch = time.perf_counter(), Stopwatch()
     tables = _present_tables(connection, loaded.recipe, target)
     before = _counts(connection, tables)
-    report.workers = _worker_count(workers, connected)
-    remote = _remote(executor, report.workers, loaded, settings, clock, environment)
+    chosen = _worker_count(workers, connected)
+    remote = _remote(executor, chosen.finishing, loaded, settings, clock, environment)
     report.executor = _executor_name(executor)
     _seed_on(
         connection,
@@ -255,7 +256,7 @@ def seed_into(
         before,
         clock,
         writer,
-        report.workers,
+        chosen,
         progress,
         stopwatch,
         environment,
@@ -281,7 +282,7 @@ def _seed_on(
     before: dict[str, int],
     clock: datetime,
     writer: str,
-    workers: int,
+    workers: Workers,
     progress: Progress | None,
     stopwatch: Stopwatch,
     environment: Environment | None = None,
@@ -314,6 +315,7 @@ def _seed_on(
     report.tables = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
     report.paths = {name: result.paths.get(name, "orm") for name in report.tables}
     report.planned = {step: rows for step, (_, rows) in result.planned.items()}
+    report.workers = workers.finishing if remote is not None else result.workers
     report.nondeterministic = dict(result.unsteady)
     _check_written(result.planned, report.tables)
     report.orm_reasons = dict(result.reasons)
@@ -404,7 +406,7 @@ def run(
         target=target.display,
         now=clock.isoformat(),
     )
-    report.workers = _worker_count(workers, target)
+    chosen = _worker_count(workers, target)
     report.executor = _executor_name(executor)
     started = datetime.now(UTC)
     began, stopwatch = time.perf_counter(), Stopwatch()
@@ -419,7 +421,7 @@ def run(
                 report.revision = migrations.current_revision(conn)
         with stopwatch.stage("prepare"):
             loaded = resolve_recipe(settings, loaded or recipe, conn)
-            remote = _remote(executor, report.workers, loaded, settings, clock, Environment())
+            remote = _remote(executor, chosen.finishing, loaded, settings, clock, Environment())
             hint = "" if config is not None else " (this run did not migrate: drop --no-migrate)"
             tables = _present_tables(conn, loaded.recipe, report.target, hint)
             recipe_names = {s.info.name for s in loaded.recipe.steps}
@@ -440,9 +442,7 @@ def run(
             for table in reversed(recipe_tables):
                 conn.execute(table.delete())
             before = _counts(conn, tables)
-        _seed_on(
-            conn, loaded, report, tables, before, clock, writer, report.workers, progress, stopwatch, remote=remote
-        )
+        _seed_on(conn, loaded, report, tables, before, clock, writer, chosen, progress, stopwatch, remote=remote)
         from_empty = not existing or mode == "truncate"
         with stopwatch.stage("record"):
             if from_empty:

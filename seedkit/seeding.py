@@ -30,7 +30,7 @@ from seedkit.generate import (
 )
 from seedkit.keys import KeyAllocator
 from seedkit.lane import Lane
-from seedkit.parallel import Encoded, StepWork, generate_chunks
+from seedkit.parallel import ALONE, Encoded, StepWork, Workers, generate_chunks
 from seedkit.planning import scaled_size
 from seedkit.randomness import derive
 from seedkit.recipe import Between, Step
@@ -58,6 +58,7 @@ class SeedResult:
     planned: dict[str, tuple[str, int]] = field(default_factory=dict)  # step -> (table, rows it made)
     unsteady: dict[str, list[str]] = field(default_factory=dict)  # step -> columns that are not deterministic
     keys: dict[str, tuple[int, int]] = field(default_factory=dict)  # step -> (first key, rows) seedkit numbered
+    workers: int = 1  # the most processes any step was generated in
 
 
 def draw_counts(plan: StepPlan, parents: int, step_seed: int) -> list[int]:
@@ -104,7 +105,7 @@ class Seeder:
         scale: float,
         writer: Writer,
         progress: Progress | None = None,
-        workers: int = 1,
+        workers: Workers = ALONE,
         hashes: RunHashes | None = None,
         remote: Remote | None = None,
     ) -> None:
@@ -116,7 +117,7 @@ class Seeder:
         self.conn = lane.conn
         self.backend = backend_of_connection(self.conn)
         self.hashes = hashes
-        self.workers = workers if remote is None else 1
+        self.workers = workers if remote is None else ALONE
         self.remote = remote
         self.recipe = recipe
         self.seed = seed
@@ -285,9 +286,11 @@ class Seeder:
         values = ValueCheck(info, compiled.write_attrs, trusted=own)
         work = StepWork(compiled, step_seed, first_id, seq, parents)
         encode = self._worker_encoder(compiled, project)
-        if encode is not None:
+        workers = min(self.workers.for_step(encode is not None), -(-total // CHUNK))
+        if workers > 1 and encode is not None:
             render = None if self.hashes is None else self.hashes.renderer(info, compiled.write_attrs)
             work = replace(work, check=partial(check_values, compiled.step, values), encode=encode, render=render)
+        self.result.workers = max(self.result.workers, workers)
         if total:
             with self.lane.stopwatch.stage("generate"):
                 self._check_steady(work, total)
@@ -295,7 +298,7 @@ class Seeder:
             inputs = (step_seed, first_id, seq, compiled.refs)
             chunks = generate_remote(self.remote, compiled.step.name, inputs, parents, total)
         else:
-            chunks = generate_chunks(work, total, self.workers)
+            chunks = generate_chunks(work, total, workers)
         watch = self.lane.stopwatch
         for done, rows in timed(chunks, watch, "generate"):
             if isinstance(rows, RenderedChunk):  # checked and rendered by a worker: hashed here
@@ -327,7 +330,7 @@ class Seeder:
         """How workers encode a step's chunks, where they may check and encode them themselves:
         the parent needs nothing of its rows (no unique columns to tag in order, no rows kept
         for later steps) and the writer can encode elsewhere. None: workers send rows."""
-        if self.workers <= 1 or compiled.info.unique or project is not None:
+        if compiled.info.unique or project is not None:
             return None
         return self.writer.encoder(compiled.info, compiled.write_attrs)
 

@@ -54,14 +54,22 @@ def test_no_module_outside_backends_asks_which_database_it_is():
 
 
 @pytest.mark.parametrize(
-    ("hosts", "cores", "chosen"),
-    [((), 2, 1), (("127.0.0.1",), 2, 1), (("/var/run/postgresql",), 8, 3), (("db.internal",), 8, 7), (("db",), 2, 1)],
+    ("hosts", "cores", "finishing", "returning"),
+    [
+        ((), 2, 2, 1),
+        (("127.0.0.1",), 2, 2, 1),
+        (("/var/run/postgresql",), 8, 8, 3),
+        (("db.internal",), 8, 8, 7),
+        (("db",), 2, 2, 1),
+    ],
 )
-def test_workers_auto_never_takes_the_cores_a_local_server_needs(hosts, cores, chosen):
+def test_workers_auto_never_takes_the_cores_a_local_server_needs(hosts, cores, finishing, returning):
+    # Workers that finish their chunks leave the parent bytes to forward: every core is theirs.
+    # Workers that send rows back compete with the parent and a local server for the cores.
     from seedkit.backends import Target
-    from seedkit.parallel import auto_workers
+    from seedkit.parallel import Workers, auto_workers
 
-    assert auto_workers(Target(hosts=hosts, database="x", display="x"), cores) == chosen
+    assert auto_workers(Target(hosts=hosts, database="x", display="x"), cores) == Workers(finishing, returning)
 
 
 def test_a_sqlite_target_does_not_import_postgresqls_driver():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import create_engine, text
 
 from tests.conftest import cli, cli_json, fingerprint_of, schema_of
@@ -88,6 +90,17 @@ def test_workers_give_the_same_fingerprint(db_url, tmp_path):
     assert fingerprint_of(db_url)["overall"] == one["fingerprint"]
     # The workers' chunks were hashed as written (on PostgreSQL, as the text they rendered).
     assert two["read_back"] == {}
+
+
+def test_by_default_workers_make_the_steps_they_can_finish(pg_url):
+    from seedkit.generate import CHUNK
+
+    report = cli_json("run", "demo", "--seed", "6", "--scale", "40", "--database-url", pg_url)
+    chunks = -(-report["tables"]["order_items"] // CHUNK)  # order items: sent as text by workers
+    assert chunks > 1 and report["workers"] == min(os.cpu_count() or 1, chunks)
+    assert report["read_back"] == {}
+    tiny = cli_json("run", "tiny", "--append", "--database-url", pg_url)
+    assert tiny["workers"] == 1  # one chunk per step: nothing to fork for
 
 
 def test_workers_must_be_positive(sqlite_url):
