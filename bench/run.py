@@ -20,6 +20,8 @@ One command, one process tree, one run, on the demo schema:
 Each backend's run is compared with its floor in-command and as whole processes (the floor's
 load plus a bare interpreter's start-up importing its driver), and the run's own thread is
 broken down by stage (start-up, generation, checks, encoding, database, fingerprint, commit …).
+For that comparison the run and the floor each run twice, alternating, and the faster try of each
+counts: on this shared machine the PostgreSQL ratio of the same code read 1.75x one day, 2.13x the next.
 
 Then ``reset`` against ``reset --cache`` (keeping a template, then cloning it) on PostgreSQL, at
 scale 1 and at --scale, with the time of one clone by each ``STRATEGY``; start-up (``seedkit --help``, the quick start into a new SQLite file) and realism: per Faker
@@ -395,12 +397,16 @@ def main() -> None:
             results[label] = step()
         console.print("running 4 generation alone …")
         results["4 seedkit generation alone"], captured = generation_alone(args.scale)
-        console.print("running 5 COPY floor …")
+        console.print("running 5 COPY floor, and (1) and (5) once more …")
         results["5 COPY floor, constraints after"] = copy_floor(db.new(), captured)
+        pg_run = _faster(results["1 seedkit run (PostgreSQL)"], _pg_run(db, args.scale))
+        pg_floor = _faster(results["5 COPY floor, constraints after"], copy_floor(db.new(), captured))
         del captured
-        console.print("running 6 SQLite floor …")
+        console.print("running 6 SQLite floor, and the SQLite run and (6) once more …")
         _, captured = generation_alone(args.sqlite_scale)
         results["6 SQLite floor, executemany"] = sqlite_floor(captured)
+        sqlite_run = _faster(results["1 seedkit run (SQLite file)"], _sqlite_run(args.sqlite_scale))
+        sqlite_floor_run = _faster(results["6 SQLite floor, executemany"], sqlite_floor(captured))
         del captured
         console.print("running reset against reset --cache …")
         cached = {f"scale {scale:g}": cache_resets(db, scale) for scale in (1, args.scale)}
@@ -457,30 +463,29 @@ def main() -> None:
         "the hand-written recipe's time a row (target 1.5)"
     )
     summary["floors"] = {
-        "postgresql": _against_floor(one, results["5 COPY floor, constraints after"], "psycopg"),
-        "sqlite": _against_floor(
-            results["1 seedkit run (SQLite file)"], results["6 SQLite floor, executemany"], "sqlite3"
-        ),
+        "postgresql": _against_floor(pg_run, pg_floor, "psycopg"),
+        "sqlite": _against_floor(sqlite_run, sqlite_floor_run, "sqlite3"),
     }
     for backend, target in (("postgresql", 1.5), ("sqlite", 2.0)):
         f = summary["floors"][backend]
         console.print(
             f"{backend}: seedkit run {f['seedkit_whole_s']}s as a whole process, the floor {f['floor_whole_s']}s "
             f"(load {f['floor_s']}s + a bare interpreter's start-up {f['interpreter_s']}s): {f['ratio_whole']}x "
-            f"(target {target}x); in-command {f['seedkit_in_command_s']}s against {f['floor_s']}s, {f['ratio_in_command']}x"
+            f"(target {target}x); in-command {f['seedkit_in_command_s']}s against {f['floor_s']}s, {f['ratio_in_command']}x "
+            f"(faster of two tries: seedkit {f['tries_s']['seedkit']}s, floor {f['tries_s']['floor']}s)"
         )
     breakdown = Table(
         "stage (seconds of the run's own thread)", "PostgreSQL", "SQLite", title="where a run's time goes"
     )
-    pg_times, sqlite_times = one["timings"], results["1 seedkit run (SQLite file)"]["timings"]
+    pg_times, sqlite_times = pg_run["timings"], sqlite_run["timings"]
     for stage in dict.fromkeys([*pg_times, *sqlite_times]):
         breakdown.add_row(stage, f"{pg_times.get(stage, 0):.2f}", f"{sqlite_times.get(stage, 0):.2f}")
-    breakdown.add_row("whole process", f"{one['wall']:.2f}", f"{results['1 seedkit run (SQLite file)']['wall']:.2f}")
+    breakdown.add_row("whole process", f"{pg_run['wall']:.2f}", f"{sqlite_run['wall']:.2f}")
     Console(width=140).print(breakdown)
     summary["timings"] = {"postgresql": pg_times, "sqlite": sqlite_times}
     summary["read_back"] = {
-        "postgresql": one["read_back"],
-        "sqlite": results["1 seedkit run (SQLite file)"]["read_back"],
+        "postgresql": pg_run["read_back"],
+        "sqlite": sqlite_run["read_back"],
     }
     summary["cache"] = cached
     for size, c in cached.items():
@@ -731,6 +736,16 @@ def per_test_setup(admin_url: str, tests: int = 40) -> dict[str, float]:
     return medians
 
 
+def _faster(first: dict, second: dict) -> dict:
+    """The faster of two tries of a case of the floor comparison (its seconds, CPU and RSS
+    together), with both tries' seconds. A seedkit run and its floor alternate, so a neighbour's
+    burst on a shared machine spoils a ratio only if it hits both tries of one side. The other
+    ratios keep the first try, as before."""
+    best = dict(min(first, second, key=lambda r: r.get("wall", r["seconds"])))
+    best["tries"] = [round(r.get("wall", r["seconds"]), 2) for r in (first, second)]
+    return best
+
+
 def _against_floor(run: dict, floor: dict, module: str) -> dict:
     """A seedkit run against the floor of the same rows: in-command, and as whole processes
     (the floor's load plus what a bare interpreter importing its driver takes to start)."""
@@ -743,6 +758,7 @@ def _against_floor(run: dict, floor: dict, module: str) -> dict:
         "floor_whole_s": round(floor["seconds"] + start, 2),
         "ratio_whole": round(run["wall"] / (floor["seconds"] + start), 2),
         "ratio_in_command": round(run["seconds"] / floor["seconds"], 2),
+        "tries_s": {"seedkit": run.get("tries"), "floor": floor.get("tries")},
     }
 
 
