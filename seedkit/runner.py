@@ -439,8 +439,7 @@ def run(
                 "tables first, `seedkit reset` to rebuild the database, or --append to add anyway."
             )
         if existing and mode == "truncate":
-            for table in reversed(recipe_tables):
-                conn.execute(table.delete())
+            backend_of_connection(conn).empty(conn, recipe_tables)
             before = _counts(conn, tables)
         _seed_on(conn, loaded, report, tables, before, clock, writer, chosen, progress, stopwatch, remote=remote)
         from_empty = not existing or mode == "truncate"

@@ -9,7 +9,7 @@ what protected-target checks must be made against.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +145,12 @@ class Backend:
         empty table's rows and build again after them (none: it inserts into them as they are).
         The COPY writer drops keys, indexes and foreign keys itself, in pg_restore's order."""
         return []
+
+    def empty(self, conn: Connection, tables: Sequence[Table]) -> None:
+        """Delete every row of ``tables`` (given parents first) as ``DELETE`` does: their delete
+        triggers fire, and rows of other tables that point at them cascade, turn NULL or stop it."""
+        for table in reversed(tables):
+            conn.execute(table.delete())
 
     def move_sequence(self, conn: Connection, table: Table, column: str, highest: int | None = None) -> None:
         """Put the key's sequence past ``highest``, the last key seedkit assigned, or past the
