@@ -398,6 +398,10 @@ def main() -> None:
             ("2 factory-boy create_batch, commit", lambda: factory_boy_create_batch(db.new(), args.create_items)),
             ("3 factory-boy build + add_all", lambda: factory_boy_build_add_all(db.new(), args.build_items)),
         ]
+        # A run nobody measures first: the first seedkit process of a bench was ~2 s slower than the
+        # same run a minute later (a cold machine), which no case should pay alone.
+        console.print("warming up …")
+        _pg_run(db, args.scale / 10)
         for label, step in steps:
             console.print(f"running {label} …")
             results[label] = step()
