@@ -317,7 +317,6 @@ _CHANGED_AS_WRITTEN = text(
 )
 
 
-# Partitions of partitioned tables, with their bounds and their parent's key.
 # Whether TRUNCATE of the named tables would not do what DELETE does (see PostgreSQL.empty);
 # "family" is the tables and their partitions or inheritance children, which both empty.
 _DIFFERS_FROM_DELETE = text(
@@ -332,6 +331,8 @@ _DIFFERS_FROM_DELETE = text(
     "  WHERE k.contype = 'f' AND k.conrelid NOT IN (SELECT oid FROM family))"
     " OR EXISTS (SELECT 1 FROM family f WHERE NOT has_table_privilege(f.oid, 'TRUNCATE'))"
 )
+
+# Partitions of partitioned tables, with their bounds and their parent's key.
 _PARTITIONS = text(
     "SELECT p.relname AS parent, c.relname AS part, pg_get_expr(c.relpartbound, c.oid) AS bound, "
     "pg_get_partkeydef(p.oid) AS keydef FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
