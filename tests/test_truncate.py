@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import cli, fingerprint_of
@@ -79,3 +80,24 @@ def test_postgresql_deletes_where_another_table_points_at_the_rows(pg_url):
     # The notes outside the recipe stay, no longer pointing at anyone, as DELETE leaves them.
     assert _sql(pg_url, "SELECT count(*), count(user_id) FROM notes")[0] == (users, 0)
     assert _files(pg_url) == before
+
+
+@pytest.mark.parametrize("watched", [False, True])
+def test_truncate_restarts_the_sequences_the_database_numbers_keys_with(pg_url, watched):
+    """Keys the database numbers (a serial inside a composite key) start again as in a new
+    database, so --truncate gives what a fresh run gives: by TRUNCATE, through partitioned
+    tables' parents, or by DELETE where a trigger watches (``watched``)."""
+    from tests.test_infer_schema import PARTITIONED, _create, _infer
+
+    watch = [  # a trigger that changes nothing, but that TRUNCATE would not fire
+        "CREATE FUNCTION watch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
+        "CREATE TRIGGER watched AFTER DELETE ON customers FOR EACH ROW EXECUTE FUNCTION watch()",
+    ]
+    _create(pg_url, PARTITIONED + (watch if watched else []))
+    first = _infer(pg_url, "--rows", "50")
+    partitions = "SELECT relname, relfilenode FROM pg_class WHERE relname IN ('events_2025', 'shops_eu')"
+    before = dict(_sql(pg_url, partitions))
+    again = _infer(pg_url, "--rows", "50", "--truncate", "--yes")
+    assert again["fingerprint"] == first["fingerprint"]
+    after = dict(_sql(pg_url, partitions))
+    assert (after == before) if watched else all(after[name] != before[name] for name in before)
