@@ -1,4 +1,5 @@
-"""``run --truncate`` empties the recipe's tables as DELETE would, by TRUNCATE where that is the same."""
+"""``run --truncate`` empties the recipe's tables as DELETE would, by TRUNCATE where that is the
+same, and restarts their sequences: the run gives what a fresh one gives."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ def _files(url: str) -> dict[str, int]:
     return dict(_sql(url, f"SELECT relname, relfilenode FROM pg_class WHERE relname IN ({names})"))
 
 
-def _truncate(url: str, seed: str = "1") -> None:
-    result = cli("run", "tiny", "--seed", seed, "--truncate", "--yes", "--database-url", url)
+def _truncate(url: str) -> None:
+    result = cli("run", "tiny", "--seed", "1", "--truncate", "--yes", "--database-url", url)
     assert result.exit_code == 0, result.output
 
 

@@ -147,8 +147,11 @@ class Backend:
         return []
 
     def empty(self, conn: Connection, tables: Sequence[Table]) -> None:
-        """Delete every row of ``tables`` (given parents first) as ``DELETE`` does: their delete
-        triggers fire, and rows of other tables that point at them cascade, turn NULL or stop it."""
+        """Empty ``tables`` (given parents first) for ``run --truncate`` as ``DELETE`` does (their
+        delete triggers fire; rows of other tables that point at them cascade, turn NULL or stop
+        it), with the sequences that number their keys back at the start, as in a new database.
+        Here: ``DELETE`` alone, for databases whose keys seedkit numbers itself (SQLite's
+        ``INTEGER PRIMARY KEY`` restarts after its highest row)."""
         for table in reversed(tables):
             conn.execute(table.delete())
 

@@ -267,12 +267,12 @@ class PostgreSQL(Backend):
         if not tables:
             return
         preparer = conn.dialect.identifier_preparer
-        names = {"names": [preparer.format_table(table) for table in tables]}
-        if not conn.execute(_DIFFERS_FROM_DELETE, names).scalar():
-            conn.exec_driver_sql(f"TRUNCATE TABLE {', '.join(names['names'])} RESTART IDENTITY")
+        names = [preparer.format_table(table) for table in tables]
+        if not conn.execute(_DIFFERS_FROM_DELETE, {"names": names}).scalar():
+            conn.exec_driver_sql(f"TRUNCATE TABLE {', '.join(names)} RESTART IDENTITY")
             return
         super().empty(conn, tables)
-        for sequence in conn.execute(_OWNED_SEQUENCES, names).scalars().all():
+        for sequence in conn.execute(_OWNED_SEQUENCES, {"names": names}).scalars().all():
             conn.exec_driver_sql(f"ALTER SEQUENCE {sequence} RESTART")
 
     def partitions(self, conn: Connection) -> dict[str, str]:
